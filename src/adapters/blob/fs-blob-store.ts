@@ -1,0 +1,212 @@
+// Filesystem BlobStore: blobs live at ROOT/ab/cd/<key>; writes go to ROOT/.tmp, are fsynced, then
+// renamed into place (and the directory fsynced), so a crash at any moment leaves either the whole
+// blob under its key or nothing but a temporary file for the sweeper.
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type BlobKey, newBlobKey, randomHex } from '../../core/ids.ts';
+import {
+  type BlobInfo,
+  BlobNotFoundError,
+  type BlobReadOptions,
+  type BlobStore,
+  type BlobWriteResult,
+} from '../../ports/blob-store.ts';
+
+const TMP = '.tmp';
+
+function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
+}
+
+export class FsBlobStore implements BlobStore {
+  readonly #root: string;
+  readonly #tmp: string;
+  readonly #fsyncDirs: boolean;
+
+  constructor(root: string, options: { fsyncDirectories?: boolean } = {}) {
+    this.#root = root;
+    this.#tmp = join(root, TMP);
+    this.#fsyncDirs = options.fsyncDirectories ?? true;
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.#tmp, { recursive: true });
+  }
+
+  #dirOf(key: string): string {
+    return join(this.#root, key.slice(0, 2), key.slice(2, 4));
+  }
+
+  #pathOf(key: string): string {
+    if (!/^[a-z0-9]{8,64}$/.test(key)) throw new Error(`invalid blob key ${JSON.stringify(key)}`);
+    return join(this.#dirOf(key), key);
+  }
+
+  async #commit(tmpPath: string, key: BlobKey): Promise<void> {
+    const dir = this.#dirOf(key);
+    await mkdir(dir, { recursive: true });
+    await rename(tmpPath, join(dir, key));
+    if (this.#fsyncDirs) {
+      const dh = await open(dir, 'r');
+      try {
+        await dh.sync();
+      } finally {
+        await dh.close();
+      }
+    }
+  }
+
+  async write(
+    source: AsyncIterable<Uint8Array>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<BlobWriteResult> {
+    const key = newBlobKey();
+    const tmpPath = join(this.#tmp, `${key}.${randomHex(4)}`);
+    const fh = await open(tmpPath, 'wx');
+    let size = 0;
+    try {
+      const counted = async function* (): AsyncGenerator<Uint8Array> {
+        for await (const chunk of source) {
+          size += chunk.length;
+          yield chunk;
+        }
+      };
+      await pipeline(
+        counted(),
+        fh.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 }),
+        options.signal ? { signal: options.signal } : {},
+      );
+      await fh.sync();
+      await fh.close();
+      await this.#commit(tmpPath, key);
+      return { key, size };
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await unlink(tmpPath).catch(() => {});
+      throw err;
+    }
+  }
+
+  async copy(source: BlobKey, options: { signal?: AbortSignal } = {}): Promise<BlobWriteResult> {
+    options.signal?.throwIfAborted();
+    const key = newBlobKey();
+    const tmpPath = join(this.#tmp, `${key}.${randomHex(4)}`);
+    try {
+      await copyFile(this.#pathOf(source), tmpPath);
+      const fh = await open(tmpPath, 'r+');
+      let size: number;
+      try {
+        await fh.sync();
+        size = (await fh.stat()).size;
+      } finally {
+        await fh.close();
+      }
+      await this.#commit(tmpPath, key);
+      return { key, size };
+    } catch (err) {
+      await unlink(tmpPath).catch(() => {});
+      if (isErrno(err, 'ENOENT')) throw new BlobNotFoundError(`blob ${source} does not exist`);
+      throw err;
+    }
+  }
+
+  async read(key: BlobKey, options: BlobReadOptions = {}): Promise<Readable> {
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(this.#pathOf(key), 'r');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new BlobNotFoundError(`blob ${key} does not exist`);
+      throw err;
+    }
+    const stream = createReadStream('', {
+      fd: fh.fd,
+      autoClose: false,
+      start: options.start ?? 0,
+      ...(options.end === undefined ? {} : { end: options.end }),
+      highWaterMark: 256 * 1024,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    stream.once('close', () => {
+      fh.close().catch(() => {});
+    });
+    return stream;
+  }
+
+  async size(key: BlobKey): Promise<number | undefined> {
+    try {
+      return (await stat(this.#pathOf(key))).size;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  async delete(keys: readonly BlobKey[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await unlink(this.#pathOf(key));
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err;
+      }
+    }
+  }
+
+  async *list(options: { signal?: AbortSignal } = {}): AsyncIterable<BlobInfo> {
+    const level = async (dir: string): Promise<string[]> => {
+      try {
+        return (await readdir(dir)).filter((name) => /^[a-z0-9]{2}$/.test(name)).sort();
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return [];
+        throw err;
+      }
+    };
+    for (const a of await level(this.#root)) {
+      for (const b of await level(join(this.#root, a))) {
+        options.signal?.throwIfAborted();
+        const dir = join(this.#root, a, b);
+        let names: string[];
+        try {
+          names = await readdir(dir);
+        } catch (err) {
+          if (isErrno(err, 'ENOENT')) continue;
+          throw err;
+        }
+        for (const name of names) {
+          try {
+            const st = await stat(join(dir, name));
+            yield { key: name as BlobKey, modifiedAt: st.mtimeMs };
+          } catch (err) {
+            if (!isErrno(err, 'ENOENT')) throw err;
+          }
+        }
+      }
+    }
+  }
+
+  async sweepTemporary(olderThanMs: number): Promise<number> {
+    let removed = 0;
+    let names: string[];
+    try {
+      names = await readdir(this.#tmp);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return 0;
+      throw err;
+    }
+    for (const name of names) {
+      const path = join(this.#tmp, name);
+      try {
+        const st = await stat(path);
+        if (st.mtimeMs < olderThanMs) {
+          await unlink(path);
+          removed++;
+        }
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err;
+      }
+    }
+    return removed;
+  }
+}

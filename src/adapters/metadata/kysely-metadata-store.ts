@@ -1,0 +1,46 @@
+// MetadataStore over any kysely dialect: repositories bound to the root handle for single
+// statements, and to a transaction handle inside transaction().
+import type { Kysely } from 'kysely';
+import type { MetadataStore, Repositories } from '../../ports/metadata-store.ts';
+import { createRepositories, type DialectTraits } from './kysely-repositories.ts';
+import type { Database } from './tables.ts';
+
+export class KyselyMetadataStore implements MetadataStore {
+  readonly kind: MetadataStore['kind'];
+  readonly settings: Repositories['settings'];
+  readonly libraries: Repositories['libraries'];
+  readonly buckets: Repositories['buckets'];
+  readonly accessKeys: Repositories['accessKeys'];
+  readonly objects: Repositories['objects'];
+  readonly multipart: Repositories['multipart'];
+  readonly blobRefs: Repositories['blobRefs'];
+  readonly #db: Kysely<Database>;
+  readonly #traits: DialectTraits;
+
+  constructor(kind: MetadataStore['kind'], db: Kysely<Database>, traits: DialectTraits) {
+    this.kind = kind;
+    this.#db = db;
+    this.#traits = traits;
+    const repos = createRepositories(db, traits);
+    this.settings = repos.settings;
+    this.libraries = repos.libraries;
+    this.buckets = repos.buckets;
+    this.accessKeys = repos.accessKeys;
+    this.objects = repos.objects;
+    this.multipart = repos.multipart;
+    this.blobRefs = repos.blobRefs;
+  }
+
+  /** The kysely handle, for adapters that share this database (job queue, locks). */
+  get db(): Kysely<Database> {
+    return this.#db;
+  }
+
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return this.#db.transaction().execute((trx) => fn(createRepositories(trx, this.#traits)));
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+}

@@ -1,0 +1,112 @@
+// Composition root: builds the adapters a Config selects and hands them to the services through
+// their constructors. Nothing here runs at import time.
+import { join } from 'node:path';
+import pino, { type Logger as PinoLogger } from 'pino';
+import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
+import { openPostgresStore } from '../adapters/metadata/postgres/store.ts';
+import { openSqliteStore, sqlitePathFor } from '../adapters/metadata/sqlite/store.ts';
+import type { Config } from '../config/schema.ts';
+import { LibraryService } from '../core/libraries/library-service.ts';
+import { CredentialService } from '../core/objects/credential-service.ts';
+import type { ObjectLimits } from '../core/objects/limits.ts';
+import { MultipartService } from '../core/objects/multipart-service.ts';
+import { ObjectService } from '../core/objects/object-service.ts';
+import { Digester, type DigestName } from '../lib/checksums.ts';
+import type { BlobStore } from '../ports/blob-store.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import type { MetadataStore } from '../ports/metadata-store.ts';
+import { Sweeper } from '../worker/sweeper.ts';
+
+export interface Container {
+  config: Config;
+  logger: PinoLogger;
+  clock: Clock;
+  store: MetadataStore;
+  blobs: BlobStore;
+  libraries: LibraryService;
+  credentials: CredentialService;
+  objects: ObjectService;
+  multipart: MultipartService;
+  sweeper: Sweeper;
+  /** COS owner id shown in listings, from the installation's APPID. */
+  ownerId: string;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>): PinoLogger {
+  return pino({ level: config.logLevel, base: { service: 'mediahost' } });
+}
+
+export async function openMetadataStore(config: Config): Promise<MetadataStore> {
+  return config.databaseUrl !== ''
+    ? openPostgresStore({ url: config.databaseUrl })
+    : openSqliteStore({ path: sqlitePathFor(config.dataDir) });
+}
+
+export function objectLimits(config: Config): ObjectLimits {
+  return {
+    maxPutSize: config.maxPutSize,
+    maxPartSize: config.maxPartSize,
+    minPartSizeCos: config.minPartSizeCos,
+    minPartSizeS3: config.minPartSizeS3,
+    cosRequireConsecutiveParts: config.cosRequireConsecutiveParts,
+    completedUploadReplayMs: config.completedUploadReplaySeconds * 1000,
+  };
+}
+
+export async function createContainer(
+  config: Config,
+  options: { logger?: PinoLogger; clock?: Clock } = {},
+): Promise<Container> {
+  const logger = options.logger ?? createLogger(config);
+  const clock = options.clock ?? systemClock;
+  const store = await openMetadataStore(config);
+  try {
+    const blobs = new FsBlobStore(join(config.dataDir, 'blobs'));
+    await blobs.init();
+    const libraries = new LibraryService(store, clock);
+    const credentials = new CredentialService(store, clock);
+    const deps = {
+      store,
+      blobs,
+      clock,
+      logger,
+      limits: objectLimits(config),
+      newDigester: (names: readonly DigestName[]) => new Digester(names),
+    };
+    const objects = new ObjectService(deps);
+    const multipart = new MultipartService(deps, objects);
+    const sweeper = new Sweeper({
+      store,
+      blobs,
+      clock,
+      logger,
+      credentials,
+      multipart,
+      graceMs: config.orphanGraceSeconds * 1000,
+      incompleteUploadMaxAgeMs: config.incompleteUploadMaxAgeHours * 3600 * 1000,
+      intervalMs: config.sweepIntervalSeconds * 1000,
+    });
+    const appId = await libraries.appId();
+    return {
+      config,
+      logger,
+      clock,
+      store,
+      blobs,
+      libraries,
+      credentials,
+      objects,
+      multipart,
+      sweeper,
+      ownerId: `qcs::cam::uin/${appId}:uin/${appId}`,
+      async close() {
+        await sweeper.stop();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,71 @@
+// Starting and stopping a server: open the container, create the default library on an empty data
+// dir, listen, run the sweeper; on close stop accepting, let in-flight requests finish (up to the
+// shutdown timeout), then release the database.
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import type { CreatedLibrary } from '../core/libraries/library-service.ts';
+import type { Clock } from '../ports/clock.ts';
+import { type Container, createContainer } from './container.ts';
+import { buildHttpApp } from './http.ts';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  container: Container;
+  /** The default library created by this start, when the data dir was empty. */
+  createdLibrary: CreatedLibrary | undefined;
+  close(): Promise<void>;
+}
+
+export function publicUrlOf(config: Config, port: number): string {
+  if (config.publicUrl !== '') return config.publicUrl;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+}
+
+export async function startServer(
+  config: Config,
+  options: { logger?: PinoLogger; clock?: Clock } = {},
+): Promise<RunningServer> {
+  const container = await createContainer(config, options);
+  let app: FastifyInstance | undefined;
+  try {
+    const createdLibrary = await container.libraries.ensureDefault();
+    app = await buildHttpApp(container);
+    await app.listen({ host: config.host, port: config.port });
+    const port = (app.server.address() as AddressInfo).port;
+    container.sweeper.start();
+    const running = app;
+    let closing: Promise<void> | undefined;
+    return {
+      url: publicUrlOf(config, port),
+      port,
+      app: running,
+      container,
+      createdLibrary,
+      close() {
+        closing ??= (async () => {
+          await container.sweeper.stop();
+          const timer = setTimeout(() => {
+            container.logger.warn('shutdown timeout reached; closing the remaining connections');
+            running.server.closeAllConnections();
+          }, config.shutdownTimeoutSeconds * 1000);
+          try {
+            await running.close();
+          } finally {
+            clearTimeout(timer);
+            await container.close();
+          }
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await container.close();
+    throw err;
+  }
+}

@@ -1,0 +1,185 @@
+// Every setting of mediahost: its flag, its MEDIAHOST_* variable, its default and what it does.
+// docs/configuration.md is checked against this table by a test, so the two cannot drift apart.
+
+export type SettingType = 'string' | 'integer' | 'boolean' | 'list';
+
+export interface SettingSpec {
+  /** Flag without the leading dashes, e.g. `data-dir`. The variable is MEDIAHOST_ + upper snake case. */
+  readonly flag: string;
+  readonly type: SettingType;
+  readonly default: string | number | boolean | readonly string[];
+  readonly description: string;
+  /** Smallest accepted value for integers. */
+  readonly min?: number;
+  readonly choices?: readonly string[];
+}
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+export const SETTINGS = {
+  host: {
+    flag: 'host',
+    type: 'string',
+    default: '127.0.0.1',
+    description: 'Address the HTTP server binds to.',
+  },
+  port: {
+    flag: 'port',
+    type: 'integer',
+    default: 8080,
+    min: 0,
+    description: 'TCP port of the HTTP server (0 picks a free port).',
+  },
+  dataDir: {
+    flag: 'data-dir',
+    type: 'string',
+    default: './data',
+    description: 'Directory holding the SQLite database and the stored bytes in embedded mode.',
+  },
+  publicUrl: {
+    flag: 'public-url',
+    type: 'string',
+    default: '',
+    description:
+      'Base URL clients use to reach this server (scheme, host, port). Used in upload domains, signed URLs and Location headers. Empty means http://HOST:PORT.',
+  },
+  logLevel: {
+    flag: 'log-level',
+    type: 'string',
+    default: 'info',
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    description: 'pino log level.',
+  },
+  databaseUrl: {
+    flag: 'database-url',
+    type: 'string',
+    default: '',
+    description:
+      'postgres://… URL to keep metadata in PostgreSQL. Empty means SQLite at DATA_DIR/mediahost.db.',
+  },
+  region: {
+    flag: 'region',
+    type: 'string',
+    default: 'local',
+    description:
+      'Region name reported by the object API (bucket location, ListBuckets). Clients may sign with any region.',
+  },
+  vhostSuffixes: {
+    flag: 'vhost-suffixes',
+    type: 'list',
+    default: [],
+    description:
+      'Comma-separated host suffixes for virtual-host addressing: Host `BUCKET.SUFFIX` selects BUCKET. Real COS host names (BUCKET.cos.REGION.myqcloud.com) are always recognised.',
+  },
+  shutdownTimeoutSeconds: {
+    flag: 'shutdown-timeout-seconds',
+    type: 'integer',
+    default: 30,
+    min: 0,
+    description: 'How long a graceful shutdown waits for in-flight requests before closing them.',
+  },
+  clockSkewSeconds: {
+    flag: 'clock-skew-seconds',
+    type: 'integer',
+    default: 900,
+    min: 0,
+    description:
+      'Tolerated difference between a signature time and server time (SigV4 x-amz-date, start of a COS q-sign-time).',
+  },
+  minPartSizeCos: {
+    flag: 'min-part-size-cos',
+    type: 'integer',
+    default: MiB,
+    min: 0,
+    description: 'Smallest non-last part accepted by Complete Multipart Upload in the COS dialect (bytes).',
+  },
+  minPartSizeS3: {
+    flag: 'min-part-size-s3',
+    type: 'integer',
+    default: 5 * MiB,
+    min: 0,
+    description: 'Smallest non-last part accepted by Complete Multipart Upload in the S3 dialect (bytes).',
+  },
+  maxPartSize: {
+    flag: 'max-part-size',
+    type: 'integer',
+    default: 5 * GiB,
+    min: 1,
+    description: 'Largest part accepted by Upload Part (bytes).',
+  },
+  maxPutSize: {
+    flag: 'max-put-size',
+    type: 'integer',
+    default: 5 * GiB,
+    min: 1,
+    description: 'Largest object accepted by PUT Object and POST Object (bytes).',
+  },
+  cosRequireConsecutiveParts: {
+    flag: 'cos-require-consecutive-parts',
+    type: 'boolean',
+    default: true,
+    description:
+      'In the COS dialect, Complete requires part numbers 1..N with no gaps (COS rule; S3 allows gaps).',
+  },
+  completedUploadReplaySeconds: {
+    flag: 'completed-upload-replay-seconds',
+    type: 'integer',
+    default: 600,
+    min: 0,
+    description:
+      'How long a completed multipart upload remembers its result, so a retried Complete with the same parts gets the same 200.',
+  },
+  incompleteUploadMaxAgeHours: {
+    flag: 'incomplete-upload-max-age-hours',
+    type: 'integer',
+    default: 168,
+    min: 1,
+    description: 'Multipart uploads still open after this many hours are aborted by the sweeper.',
+  },
+  sweepIntervalSeconds: {
+    flag: 'sweep-interval-seconds',
+    type: 'integer',
+    default: 300,
+    min: 1,
+    description:
+      'How often the sweeper removes orphan blobs, stale temporary files, expired credentials and old uploads.',
+  },
+  orphanGraceSeconds: {
+    flag: 'orphan-grace-seconds',
+    type: 'integer',
+    default: 900,
+    min: 0,
+    description: 'A blob or temporary file no row points to is removed only once it is older than this.',
+  },
+  corsOrigins: {
+    flag: 'cors-origins',
+    type: 'list',
+    default: ['*'],
+    description:
+      'Origins allowed by CORS on the object API (comma-separated, `*` for any). Empty disables CORS.',
+  },
+  corsMaxAgeSeconds: {
+    flag: 'cors-max-age-seconds',
+    type: 'integer',
+    default: 600,
+    min: 0,
+    description: 'Access-Control-Max-Age of CORS preflight responses.',
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+type ValueOf<S extends SettingSpec> = S['type'] extends 'integer'
+  ? number
+  : S['type'] extends 'boolean'
+    ? boolean
+    : S['type'] extends 'list'
+      ? string[]
+      : string;
+
+export type Config = { -readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[K]> };
+
+export function envName(spec: SettingSpec): string {
+  return `MEDIAHOST_${spec.flag.toUpperCase().replaceAll('-', '_')}`;
+}

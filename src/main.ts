@@ -1,0 +1,150 @@
+// The mediahost command line: serve, migrate, library create. Every setting is a flag and a
+// MEDIAHOST_* variable (src/config/schema.ts); flags win over variables, variables over defaults.
+import { Command, Option } from 'commander';
+import { createContainer, createLogger, openMetadataStore } from './app/container.ts';
+import { startServer } from './app/lifecycle.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import { type Config, envName, SETTINGS, type SettingName, type SettingSpec } from './config/schema.ts';
+import { isAppError } from './core/errors.ts';
+import type { CreatedLibrary } from './core/libraries/library-service.ts';
+
+function settingOptions(command: Command, names: readonly SettingName[]): Command {
+  for (const name of names) {
+    const spec: SettingSpec = SETTINGS[name];
+    const shown = Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default);
+    const option = new Option(
+      `--${spec.flag} <${spec.type === 'boolean' ? 'true|false' : 'value'}>`,
+      `${spec.description} (default: ${shown === '' ? '""' : shown}; env ${envName(spec)})`,
+    );
+    if (spec.choices) option.choices(spec.choices);
+    command.addOption(option);
+  }
+  return command;
+}
+
+const ALL_SETTINGS = Object.keys(SETTINGS) as SettingName[];
+const STORE_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl', 'logLevel'];
+
+function configFrom(options: Record<string, unknown>): Config {
+  const flags: Partial<Record<SettingName, unknown>> = {};
+  for (const name of ALL_SETTINGS) if (options[name] !== undefined) flags[name] = options[name];
+  return loadConfig(flags);
+}
+
+function printCreatedLibrary(created: CreatedLibrary, url: string): void {
+  const { library, librarySecret, accessKeyId, secretAccessKey } = created;
+  const lines = [
+    '',
+    'mediahost created the default library. These secrets are shown once; keep them safe.',
+    '',
+    `  libraryId        ${library.id}`,
+    `  librarySecret    ${librarySecret}`,
+    `  bucket           ${library.bucket}`,
+    `  accessKeyId      ${accessKeyId}`,
+    `  secretAccessKey  ${secretAccessKey}`,
+    '',
+    'Try it with the AWS CLI (any S3 client works the same way):',
+    '',
+    `  AWS_ACCESS_KEY_ID=${accessKeyId} AWS_SECRET_ACCESS_KEY=${secretAccessKey} AWS_DEFAULT_REGION=local \\`,
+    `    aws --endpoint-url ${url} s3 cp ./photo.jpg s3://${library.bucket}/photo.jpg`,
+    '',
+    'or with the COS Node SDK:',
+    '',
+    `  new COS({ SecretId: '${accessKeyId}', SecretKey: '${secretAccessKey}', Protocol: 'http:', Ip: '${new URL(url).host}' })`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function fail(err: unknown): never {
+  const message =
+    err instanceof ConfigError || isAppError(err) ? err.message : ((err as Error)?.stack ?? String(err));
+  process.stderr.write(`mediahost: ${message}\n`);
+  process.exit(err instanceof ConfigError || isAppError(err) ? 2 : 1);
+}
+
+const program = new Command()
+  .name('mediahost')
+  .description(
+    'Self-hostable media hosting server: SMH business API, COS/S3 object API and VOD media tasks on one port.',
+  )
+  .showHelpAfterError();
+
+settingOptions(
+  program
+    .command('serve')
+    .description(
+      'Run the HTTP server (and its background jobs) on the embedded defaults or the given settings.',
+    ),
+  ALL_SETTINGS,
+).action(async (options: Record<string, unknown>) => {
+  const config = configFrom(options);
+  const logger = createLogger(config);
+  const server = await startServer(config, { logger });
+  logger.info(
+    { url: server.url, dataDir: config.dataDir, metadata: server.container.store.kind },
+    'mediahost is listening',
+  );
+  if (server.createdLibrary) printCreatedLibrary(server.createdLibrary, server.url);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+});
+
+settingOptions(
+  program.command('migrate').description('Apply database migrations and exit.'),
+  STORE_SETTINGS,
+).action(async (options: Record<string, unknown>) => {
+  const store = await openMetadataStore(configFrom(options));
+  await store.close();
+  process.stdout.write('mediahost: the database schema is up to date\n');
+});
+
+const library = program.command('library').description('Manage libraries.');
+settingOptions(
+  library
+    .command('create')
+    .description('Create a library with its bucket and object API key pair (works while the server runs).')
+    .requiredOption(
+      '--name <name>',
+      'library name: lower-case letters, digits and hyphens (the bucket is NAME-APPID)',
+    )
+    .option('--multi-tenant', 'tenant spaces instead of the single space "-"', false)
+    .option('--json', 'print one JSON object', false),
+  STORE_SETTINGS,
+).action(async (options: Record<string, unknown>) => {
+  const config = configFrom(options);
+  const container = await createContainer(config, { logger: createLogger({ logLevel: 'warn' }) });
+  try {
+    const created = await container.libraries.create({
+      name: String(options.name),
+      multiTenant: options.multiTenant === true,
+    });
+    const out = {
+      libraryId: created.library.id,
+      librarySecret: created.librarySecret,
+      bucket: created.library.bucket,
+      accessKeyId: created.accessKeyId,
+      secretAccessKey: created.secretAccessKey,
+      multiTenant: created.library.isMultiTenant,
+    };
+    if (options.json === true) process.stdout.write(`${JSON.stringify(out)}\n`);
+    else for (const [k, v] of Object.entries(out)) process.stdout.write(`${k.padEnd(16)} ${v}\n`);
+  } finally {
+    await container.close();
+  }
+});
+
+program.parseAsync(process.argv).catch(fail);

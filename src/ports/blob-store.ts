@@ -1,0 +1,42 @@
+// BlobStore: immutable byte blobs under opaque keys. The contract (test/contract/blob-store.test.ts):
+// - write() returns only once the bytes are durable under the returned key; until then, and after any
+//   failure or abort, no partial blob is visible under any key;
+// - read() serves an inclusive byte range and fails with BlobNotFoundError for a missing key;
+// - delete() ignores keys that do not exist;
+// - list() yields every committed blob with its modification time, for the orphan sweeper.
+import type { Readable } from 'node:stream';
+import type { BlobKey } from '../core/ids.ts';
+
+export interface BlobWriteResult {
+  key: BlobKey;
+  size: number;
+}
+
+export interface BlobReadOptions {
+  /** First byte, inclusive (default 0). */
+  start?: number;
+  /** Last byte, inclusive (default: end of blob). */
+  end?: number;
+  signal?: AbortSignal;
+}
+
+export interface BlobInfo {
+  key: BlobKey;
+  modifiedAt: number;
+}
+
+export class BlobNotFoundError extends Error {
+  override name = 'BlobNotFoundError';
+}
+
+export interface BlobStore {
+  write(source: AsyncIterable<Uint8Array>, options?: { signal?: AbortSignal }): Promise<BlobWriteResult>;
+  read(key: BlobKey, options?: BlobReadOptions): Promise<Readable>;
+  /** A new blob with the same bytes (server-side copy). */
+  copy(key: BlobKey, options?: { signal?: AbortSignal }): Promise<BlobWriteResult>;
+  size(key: BlobKey): Promise<number | undefined>;
+  delete(keys: readonly BlobKey[]): Promise<void>;
+  list(options?: { signal?: AbortSignal }): AsyncIterable<BlobInfo>;
+  /** Removes temporary files of writes that never finished and are older than the given time. */
+  sweepTemporary(olderThanMs: number): Promise<number>;
+}

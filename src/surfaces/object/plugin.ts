@@ -1,0 +1,176 @@
+// The COS/S3 object API as a fastify plugin: one catch-all route that reads bodies as raw streams,
+// resolves bucket/key and operation, authenticates, authorises, runs one command and renders errors
+// as COS/S3 XML with x-cos-request-id on every response.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, isAppError } from '../../core/errors.ts';
+import { newRequestId } from '../../core/ids.ts';
+import { authenticate } from './authenticate.ts';
+import { authorizeCaller } from './authorize.ts';
+import { abortMultipartUpload } from './commands/abort-multipart-upload.ts';
+import { completeMultipartUpload } from './commands/complete-multipart-upload.ts';
+import { copyObject } from './commands/copy-object.ts';
+import { createMultipartUpload } from './commands/create-multipart-upload.ts';
+import { deleteObject } from './commands/delete-object.ts';
+import { deleteObjects } from './commands/delete-objects.ts';
+import { getObject } from './commands/get-object.ts';
+import { getBucketLocation, headBucket } from './commands/head-bucket.ts';
+import { listBuckets } from './commands/list-buckets.ts';
+import { listMultipartUploads } from './commands/list-multipart-uploads.ts';
+import { listObjects } from './commands/list-objects.ts';
+import { listParts } from './commands/list-parts.ts';
+import { postObject } from './commands/post-object.ts';
+import { putObject } from './commands/put-object.ts';
+import { uploadPart, uploadPartCopy } from './commands/upload-part.ts';
+import type { ObjectContext, ObjectSurfaceDeps } from './context.ts';
+import { applyCors, type CorsOptions, preflight } from './cors.ts';
+import { OBJECT_ERRORS } from './errors.ts';
+import { type Operation, resolveOperation } from './router.ts';
+import { type ObjectTarget, resolveTarget } from './target.ts';
+import { renderXml } from './xml.ts';
+
+/** Internal route the HTTP layer rewrites every object API request to. */
+export const OBJECT_ROUTE = '/__object_api__';
+
+type Command = (ctx: ObjectContext) => Promise<void>;
+
+const COMMANDS: Record<Exclude<Operation, 'Preflight'>, Command> = {
+  ListBuckets: listBuckets,
+  HeadBucket: headBucket,
+  GetBucketLocation: getBucketLocation,
+  ListObjects: listObjects,
+  ListMultipartUploads: listMultipartUploads,
+  DeleteObjects: deleteObjects,
+  PostObject: postObject,
+  PutObject: putObject,
+  CopyObject: copyObject,
+  GetObject: getObject,
+  HeadObject: getObject,
+  DeleteObject: deleteObject,
+  CreateMultipartUpload: createMultipartUpload,
+  UploadPart: uploadPart,
+  UploadPartCopy: uploadPartCopy,
+  ListParts: listParts,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+};
+
+function renderError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  requestId: string,
+  target: ObjectTarget | undefined,
+  err: unknown,
+): void {
+  if (reply.sent || reply.raw.headersSent) {
+    // The body was already streaming: the only honest signal left is a broken connection.
+    reply.raw.destroy(err instanceof Error ? err : undefined);
+    return;
+  }
+  let status: number;
+  let code: string;
+  let message: string;
+  let details: Record<string, string | number | undefined> = {};
+  if (isAppError(err)) {
+    const form = OBJECT_ERRORS[err.code];
+    status = form.status;
+    code = form.code ?? err.code;
+    message = form.message ?? err.message;
+    details = err.details;
+    if (status >= 500) request.log.error({ err, requestId }, 'object API request failed');
+  } else {
+    request.log.error({ err, requestId }, 'unexpected error in the object API');
+    status = 500;
+    code = 'InternalError';
+    message = OBJECT_ERRORS.InternalError.message!;
+  }
+  if (err instanceof AppError && err.code === 'InvalidRange' && details.ObjectSize !== undefined) {
+    reply.header('content-range', `bytes */${details.ObjectSize}`);
+  }
+  // A request whose body we did not read: close the connection rather than read it to the end.
+  if (!request.raw.readableEnded && request.method !== 'GET' && request.method !== 'HEAD') {
+    reply.header('connection', 'close');
+  }
+  const resource = target ? `${target.host}${target.path}` : undefined;
+  reply.code(status).header('x-cos-trace-id', requestId);
+  reply.removeHeader('etag');
+  reply.removeHeader('content-length');
+  if (request.method === 'HEAD') {
+    reply.send();
+    return;
+  }
+  const extra: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(details)) if (v !== undefined && k !== 'ObjectSize') extra[k] = v;
+  reply.header('content-type', 'application/xml').send(
+    renderXml('Error', {
+      Code: code,
+      Message: message,
+      Resource: resource,
+      RequestId: requestId,
+      TraceId: requestId,
+      ...extra,
+    }),
+  );
+}
+
+async function handle(
+  deps: ObjectSurfaceDeps,
+  cors: CorsOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const requestId = newRequestId(deps.clock.now());
+  reply
+    .header('x-cos-request-id', requestId)
+    .header('x-amz-request-id', requestId)
+    .header('server', 'mediahost');
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished)
+      controller.abort(new AppError('IncompleteBody', 'The client closed the connection.'));
+  });
+  let target: ObjectTarget | undefined;
+  try {
+    applyCors(cors, request, reply);
+    target = resolveTarget(request.originalUrl, request.headers.host, deps.config.vhostSuffixes);
+    const op = resolveOperation(request.method, target, request.headers);
+    if (op === 'Preflight') {
+      preflight(cors, request, reply);
+      return;
+    }
+    const ctx: ObjectContext = {
+      request,
+      reply,
+      target,
+      requestId,
+      deps,
+      signal: controller.signal,
+      // POST Object carries its credentials in the form; the command authenticates itself.
+      caller:
+        op === 'PostObject'
+          ? { key: null, dialect: 'cos', payload: { kind: 'plain' } }
+          : await authenticate({ request, target, deps }),
+    };
+    if (op !== 'PostObject') await authorizeCaller(ctx, op === 'GetBucketLocation' ? 'HeadBucket' : op);
+    await COMMANDS[op](ctx);
+  } catch (err) {
+    renderError(request, reply, requestId, target, err);
+  }
+}
+
+export function objectApiPlugin(deps: ObjectSurfaceDeps): (app: FastifyInstance) => Promise<void> {
+  const cors: CorsOptions = {
+    origins: deps.config.corsOrigins,
+    maxAgeSeconds: deps.config.corsMaxAgeSeconds,
+  };
+  return async (app) => {
+    // Bodies stay unread streams: each command decides how to consume them.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    app.route({
+      method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'],
+      url: OBJECT_ROUTE,
+      exposeHeadRoute: false,
+      handler: (request, reply) => handle(deps, cors, request, reply),
+    });
+  };
+}

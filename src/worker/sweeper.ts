@@ -1,0 +1,101 @@
+// Reclaims what crashes and abandoned work leave behind: temporary files of writes that never
+// finished, blobs no part or object points to, expired temporary keys and stale multipart uploads.
+// Every step is idempotent, so several nodes may sweep at once.
+
+import type { BlobKey } from '../core/ids.ts';
+import type { CredentialService } from '../core/objects/credential-service.ts';
+import type { MultipartService } from '../core/objects/multipart-service.ts';
+import type { BlobStore } from '../ports/blob-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { MetadataStore } from '../ports/metadata-store.ts';
+
+export interface SweepReport {
+  temporaryFiles: number;
+  orphanBlobs: number;
+  expiredKeys: number;
+  staleUploads: number;
+}
+
+export interface SweeperOptions {
+  store: MetadataStore;
+  blobs: BlobStore;
+  clock: Clock;
+  logger: Logger;
+  credentials: CredentialService;
+  multipart: MultipartService;
+  /** Files and blobs younger than this are left alone: their writer may still record them. */
+  graceMs: number;
+  incompleteUploadMaxAgeMs: number;
+  intervalMs: number;
+}
+
+const BATCH = 500;
+/** Expired temporary keys are kept a day, so late requests still get a precise error. */
+const EXPIRED_KEY_RETENTION_MS = 24 * 3600 * 1000;
+
+export class Sweeper {
+  readonly #o: SweeperOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<SweepReport> | undefined;
+
+  constructor(options: SweeperOptions) {
+    this.#o = options;
+  }
+
+  async #orphans(olderThan: number): Promise<number> {
+    const { blobs, store } = this.#o;
+    let removed = 0;
+    let batch: BlobKey[] = [];
+    const flush = async (): Promise<void> => {
+      const referenced = await store.blobRefs.referenced(batch);
+      const orphans = batch.filter((k) => !referenced.has(k));
+      await blobs.delete(orphans);
+      removed += orphans.length;
+      batch = [];
+    };
+    for await (const blob of blobs.list()) {
+      if (blob.modifiedAt >= olderThan) continue;
+      batch.push(blob.key);
+      if (batch.length >= BATCH) await flush();
+    }
+    if (batch.length > 0) await flush();
+    return removed;
+  }
+
+  /** One full pass; concurrent callers share the pass in progress. */
+  sweep(): Promise<SweepReport> {
+    if (this.#running) return this.#running;
+    const run = async (): Promise<SweepReport> => {
+      const { blobs, clock, credentials, multipart } = this.#o;
+      const olderThan = clock.now() - this.#o.graceMs;
+      const report: SweepReport = {
+        staleUploads: await multipart.reclaimStale(this.#o.incompleteUploadMaxAgeMs),
+        expiredKeys: await credentials.deleteExpired(EXPIRED_KEY_RETENTION_MS),
+        temporaryFiles: await blobs.sweepTemporary(olderThan),
+        orphanBlobs: await this.#orphans(olderThan),
+      };
+      if (Object.values(report).some((n) => n > 0))
+        this.#o.logger.info({ sweep: report }, 'sweeper reclaimed storage');
+      return report;
+    };
+    this.#running = run().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      this.sweep().catch((err) => this.#o.logger.error({ err }, 'sweep failed'));
+    }, this.#o.intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => {});
+  }
+}
