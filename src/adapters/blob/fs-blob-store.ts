@@ -1,7 +1,6 @@
 // Filesystem BlobStore: blobs live at ROOT/ab/cd/<key>; writes go to ROOT/.tmp, are fsynced, then
 // renamed into place (and the directory fsynced), so a crash at any moment leaves either the whole
 // blob under its key or nothing but a temporary file for the sweeper.
-import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -74,13 +73,13 @@ export class FsBlobStore implements BlobStore {
           yield chunk;
         }
       };
+      // flush: the stream fsyncs the file before it closes it, so the rename below publishes
+      // bytes that are already on disk.
       await pipeline(
         counted(),
-        fh.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 }),
+        fh.createWriteStream({ highWaterMark: 1024 * 1024, flush: true }),
         options.signal ? { signal: options.signal } : {},
       );
-      await fh.sync();
-      await fh.close();
       await this.#commit(tmpPath, key);
       return { key, size };
     } catch (err) {
@@ -121,18 +120,12 @@ export class FsBlobStore implements BlobStore {
       if (isErrno(err, 'ENOENT')) throw new BlobNotFoundError(`blob ${key} does not exist`);
       throw err;
     }
-    const stream = createReadStream('', {
-      fd: fh.fd,
-      autoClose: false,
+    return fh.createReadStream({
       start: options.start ?? 0,
       ...(options.end === undefined ? {} : { end: options.end }),
       highWaterMark: 256 * 1024,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    stream.once('close', () => {
-      fh.close().catch(() => {});
-    });
-    return stream;
   }
 
   async size(key: BlobKey): Promise<number | undefined> {

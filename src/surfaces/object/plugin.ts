@@ -170,7 +170,11 @@ export function objectApiPlugin(deps: ObjectSurfaceDeps): (app: FastifyInstance)
       method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'],
       url: OBJECT_ROUTE,
       exposeHeadRoute: false,
-      handler: (request, reply) => handle(deps, cors, request, reply),
+      // Returning the reply tells fastify a streamed body is on its way (not an empty response).
+      handler: async (request, reply) => {
+        await handle(deps, cors, request, reply);
+        return reply;
+      },
     });
   };
 }
