@@ -63,11 +63,15 @@ export interface ChildServer {
 
 /** Runs `mediahost serve` as a child process and resolves once it listens. */
 export async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'mediahost.js'), 'serve', '--host', '127.0.0.1', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, MEDIAHOST_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin', 'mediahost.js'), 'serve', '--host', '127.0.0.1', ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, MEDIAHOST_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {

@@ -20,6 +20,32 @@ function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
 }
 
+/**
+ * The source's chunks, ending with signal.reason as soon as the signal aborts. pipeline() alone does
+ * not do this: on abort it still waits for a pending next() of an async-iterable source, so a client
+ * that stops sending would keep the write (and its temporary file) open until it sends again.
+ */
+async function* untilAborted(source: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  let onAbort = (): void => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    // Lets the source release what it holds once its pending read settles; never waits for it.
+    iterator.return?.().catch(() => {});
+  }
+}
+
 export class FsBlobStore implements BlobStore {
   readonly #root: string;
   readonly #tmp: string;
@@ -67,8 +93,9 @@ export class FsBlobStore implements BlobStore {
     const fh = await open(tmpPath, 'wx');
     let size = 0;
     try {
+      const chunks = options.signal ? untilAborted(source, options.signal) : source;
       const counted = async function* (): AsyncGenerator<Uint8Array> {
-        for await (const chunk of source) {
+        for await (const chunk of chunks) {
           size += chunk.length;
           yield chunk;
         }

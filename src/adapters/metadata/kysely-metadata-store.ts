@@ -5,6 +5,17 @@ import type { MetadataStore, Repositories } from '../../ports/metadata-store.ts'
 import { createRepositories, type DialectTraits } from './kysely-repositories.ts';
 import type { Database } from './tables.ts';
 
+export interface KyselyMetadataStoreOptions {
+  kind: MetadataStore['kind'];
+  db: Kysely<Database>;
+  traits: DialectTraits;
+  /**
+   * Releases what the opener created (pool, database handle). Needed besides Kysely#destroy(), which
+   * does nothing when no query has run yet: a store closed unused would leak its connections.
+   */
+  release: () => Promise<void>;
+}
+
 export class KyselyMetadataStore implements MetadataStore {
   readonly kind: MetadataStore['kind'];
   readonly settings: Repositories['settings'];
@@ -16,11 +27,13 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly blobRefs: Repositories['blobRefs'];
   readonly #db: Kysely<Database>;
   readonly #traits: DialectTraits;
+  readonly #release: () => Promise<void>;
 
-  constructor(kind: MetadataStore['kind'], db: Kysely<Database>, traits: DialectTraits) {
+  constructor({ kind, db, traits, release }: KyselyMetadataStoreOptions) {
     this.kind = kind;
     this.#db = db;
     this.#traits = traits;
+    this.#release = release;
     const repos = createRepositories(db, traits);
     this.settings = repos.settings;
     this.libraries = repos.libraries;
@@ -41,6 +54,10 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
-    await this.#db.destroy();
+    try {
+      await this.#db.destroy();
+    } finally {
+      await this.#release();
+    }
   }
 }

@@ -33,6 +33,9 @@ export const OBJECT_ROUTE = '/__object_api__';
 
 type Command = (ctx: ObjectContext) => Promise<void>;
 
+/** Content-Type values held back from fastify's body parsing (see objectApiPlugin). */
+const heldContentTypes = new WeakMap<FastifyRequest, string>();
+
 const COMMANDS: Record<Exclude<Operation, 'Preflight'>, Command> = {
   ListBuckets: listBuckets,
   HeadBucket: headBucket,
@@ -166,6 +169,19 @@ export function objectApiPlugin(deps: ObjectSurfaceDeps): (app: FastifyInstance)
     // Bodies stay unread streams: each command decides how to consume them.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    // fastify answers 415 before any handler runs when Content-Type is not a well-formed media type,
+    // but COS/S3 store it as opaque text and the COS SDK sends an empty one on Initiate (spec cos-api
+    // §2.1). The header is kept out of body parsing and put back before the handler reads it.
+    app.addHook('onRequest', async (request) => {
+      const contentType = request.headers['content-type'];
+      if (contentType === undefined) return;
+      heldContentTypes.set(request, contentType);
+      delete request.headers['content-type'];
+    });
+    app.addHook('preValidation', async (request) => {
+      const contentType = heldContentTypes.get(request);
+      if (contentType !== undefined) request.headers['content-type'] = contentType;
+    });
     app.route({
       method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'],
       url: OBJECT_ROUTE,

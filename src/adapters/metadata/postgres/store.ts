@@ -86,7 +86,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     throw err;
   }
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new KyselyMetadataStore('postgres', kysely, { rowLocks: true });
+  return new KyselyMetadataStore({
+    kind: 'postgres',
+    db: kysely,
+    traits: { rowLocks: true },
+    async release() {
+      if (!pool.ended) await pool.end();
+    },
+  });
 }
 
 export async function openPgliteStore(db: PGlite): Promise<KyselyMetadataStore> {
@@ -101,5 +108,12 @@ export async function openPgliteStore(db: PGlite): Promise<KyselyMetadataStore> 
   };
   await migrate(advisoryLockTarget(client), readMigrations(MIGRATIONS_DIR));
   const kysely = new Kysely<Database>({ dialect: new PgliteDialect(db) });
-  return new KyselyMetadataStore('pglite', kysely, { rowLocks: true });
+  return new KyselyMetadataStore({
+    kind: 'pglite',
+    db: kysely,
+    traits: { rowLocks: true },
+    async release() {
+      if (!db.closed) await db.close();
+    },
+  });
 }

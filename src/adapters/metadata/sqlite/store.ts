@@ -65,7 +65,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Kyse
     throw err;
   }
   const kysely = new Kysely<Database>({ dialect: new NodeSqliteDialect(db) });
-  return new KyselyMetadataStore('sqlite', kysely, { rowLocks: false });
+  return new KyselyMetadataStore({
+    kind: 'sqlite',
+    db: kysely,
+    traits: { rowLocks: false },
+    async release() {
+      if (db.isOpen) db.close();
+    },
+  });
 }
 
 export function sqlitePathFor(dataDir: string): string {

@@ -1,0 +1,14 @@
+// Looks at the embedded blob store on disk, to prove that no bytes are left behind.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Blob files under a data dir, and leftover temporary files. */
+export function blobFiles(dataDir: string): { blobs: string[]; temporary: string[] } {
+  const root = join(dataDir, 'blobs');
+  const blobs: string[] = [];
+  for (const a of readdirSync(root)) {
+    if (a === '.tmp') continue;
+    for (const b of readdirSync(join(root, a))) blobs.push(...readdirSync(join(root, a, b)));
+  }
+  return { blobs, temporary: readdirSync(join(root, '.tmp')) };
+}
