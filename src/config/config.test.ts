@@ -1,0 +1,60 @@
+// Settings: precedence of flags over variables over defaults, validation, and the generated docs.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { renderConfigurationDoc } from './docs.ts';
+import { ConfigError, loadConfig } from './load.ts';
+import { envName, SETTINGS, type SettingSpec } from './schema.ts';
+
+describe('configuration', () => {
+  it('defaults serve on 127.0.0.1:8080 with ./data', () => {
+    const config = loadConfig({}, {});
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 8080);
+    assert.equal(config.dataDir, './data');
+    assert.equal(config.publicUrl, '');
+  });
+
+  it('flags win over MEDIAHOST_* variables, which win over defaults', () => {
+    const env = { MEDIAHOST_PORT: '9000', MEDIAHOST_HOST: '0.0.0.0', MEDIAHOST_DATA_DIR: '/srv/media' };
+    const config = loadConfig({ port: '9100' }, env);
+    assert.equal(config.port, 9100);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.dataDir, '/srv/media');
+  });
+
+  it('parses booleans and lists, and normalises the public URL', () => {
+    const config = loadConfig(
+      {},
+      {
+        MEDIAHOST_COS_REQUIRE_CONSECUTIVE_PARTS: 'no',
+        MEDIAHOST_VHOST_SUFFIXES: 's3.example.test, cos.example.test',
+        MEDIAHOST_PUBLIC_URL: 'https://media.example.test/',
+      },
+    );
+    assert.equal(config.cosRequireConsecutiveParts, false);
+    assert.deepEqual(config.vhostSuffixes, ['s3.example.test', 'cos.example.test']);
+    assert.equal(config.publicUrl, 'https://media.example.test');
+  });
+
+  it('rejects bad values with a message naming the setting', () => {
+    assert.throws(() => loadConfig({ port: 'eighty' }, {}), (err: Error) => err instanceof ConfigError && /--port/.test(err.message));
+    assert.throws(() => loadConfig({}, { MEDIAHOST_PORT: '-1' }), /MEDIAHOST_PORT: -1 is below 0/);
+    assert.throws(() => loadConfig({ logLevel: 'loud' }, {}), /--log-level: "loud" is not one of/);
+    assert.throws(() => loadConfig({ publicUrl: 'ftp://x' }, {}), /only http and https/);
+    assert.throws(() => loadConfig({ databaseUrl: 'mysql://x' }, {}), /only postgres/);
+  });
+
+  it('every setting has a flag, a MEDIAHOST_ variable and a description', () => {
+    for (const spec of Object.values(SETTINGS as Record<string, SettingSpec>)) {
+      assert.match(envName(spec), /^MEDIAHOST_[A-Z0-9_]+$/);
+      assert.ok(spec.description.length > 10, spec.flag);
+    }
+  });
+
+  it('docs/configuration.md is the rendered settings table (run `npm run docs` after changing the schema)', () => {
+    const onDisk = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
+    assert.equal(onDisk, renderConfigurationDoc());
+  });
+});

@@ -1,0 +1,33 @@
+// Renders docs/configuration.md from the settings table, so the documentation cannot drift from the
+// code (a test compares the file with this output; `npm run docs` rewrites it).
+import { envName, SETTINGS, type SettingSpec } from './schema.ts';
+
+function shownDefault(spec: SettingSpec): string {
+  if (Array.isArray(spec.default)) return spec.default.length === 0 ? '(empty)' : `\`${spec.default.join(',')}\``;
+  if (spec.default === '') return '(empty)';
+  return `\`${String(spec.default)}\``;
+}
+
+export function renderConfigurationDoc(): string {
+  const rows = Object.values(SETTINGS as Record<string, SettingSpec>).map((spec) => {
+    const choices = spec.choices ? ` One of: ${spec.choices.map((c) => `\`${c}\``).join(', ')}.` : '';
+    return `| \`--${spec.flag}\` | \`${envName(spec)}\` | ${spec.type} | ${shownDefault(spec)} | ${spec.description}${choices} |`;
+  });
+  return [
+    '# Configuration',
+    '',
+    '<!-- Generated from src/config/schema.ts by `npm run docs`; edit the schema, not this file. -->',
+    '',
+    'Every setting can be given as a command-line flag or as an environment variable. A flag wins over',
+    'the variable, and the variable over the default. Booleans accept `true/false`, `1/0`, `yes/no`;',
+    'lists are comma-separated. `mediahost serve --help` prints the same table.',
+    '',
+    'With no settings at all, `mediahost serve` (what `npm start` runs) listens on 127.0.0.1:8080, keeps',
+    'its SQLite database and the stored bytes under `./data`, and creates a default library on first start.',
+    '',
+    '| flag | variable | type | default | meaning |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
