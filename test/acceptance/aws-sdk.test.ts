@@ -535,7 +535,7 @@ describe('@aws-sdk/client-s3 against mediahost', { timeout: 300_000 }, () => {
           (listed.Contents ?? []).map((c) => c.Key),
           [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))),
         );
-        // The SDK asks for url-encoded listings when it can and decodes them itself.
+        // With EncodingType url the keys come back percent-encoded; the SDK hands them over as sent.
         const encoded = await s3.send(
           new ListObjectsV2Command({ Bucket, Prefix: p('odd/'), EncodingType: 'url' }),
         );

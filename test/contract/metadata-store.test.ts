@@ -875,6 +875,77 @@ for (const impl of implementations) {
         assert.equal(await store.settings.get(name), 'ok');
       });
 
+      it('concurrent puts of one key all succeed; every replaced blob is reported exactly once', async () => {
+        // Last writer wins, as S3 has it; object-service puts in a transaction without locking first.
+        const bucket = await newBucket();
+        const initialBlob = blobKey();
+        await store.objects.put(objectRecord(bucket, 'hot'), [{ blobKey: initialBlob, size: 1 }]);
+        const puts = Array.from({ length: 10 }, () => ({
+          object: objectRecord(bucket, 'hot'),
+          blob: blobKey(),
+        }));
+        const replaced = await Promise.all(
+          puts.map(({ object, blob }) =>
+            store.transaction((tx) => tx.objects.put(object, [{ blobKey: blob, size: 1 }])),
+          ),
+        );
+        const final = await store.objects.get(bucket, 'hot');
+        const winner = puts.find((p) => p.object.id === final?.id);
+        assert.ok(winner, 'the stored object is one of the puts');
+        assert.deepEqual(await store.objects.segments(winner.object.id), [{ blobKey: winner.blob, size: 1 }]);
+        const all = [initialBlob, ...puts.map((p) => p.blob)];
+        assert.deepEqual(
+          replaced.flat().sort(),
+          all.filter((b) => b !== winner.blob).sort(),
+          'each version but the last was replaced once',
+        );
+        assert.equal(await store.objects.countInBucket(bucket), 1);
+      });
+
+      it('concurrent puts and deletes of one key all succeed, and lose no blob', async () => {
+        const bucket = await newBucket();
+        const initialBlob = blobKey();
+        await store.objects.put(objectRecord(bucket, 'contested'), [{ blobKey: initialBlob, size: 1 }]);
+        const written = [initialBlob];
+        const operations = Array.from({ length: 20 }, (_, i) => {
+          if (i % 3 === 2) return store.transaction((tx) => tx.objects.delete(bucket, 'contested'));
+          const blob = blobKey();
+          written.push(blob);
+          return store.transaction((tx) =>
+            tx.objects.put(objectRecord(bucket, 'contested'), [{ blobKey: blob, size: 1 }]),
+          );
+        });
+        const released = (await Promise.all(operations)).flat();
+        const final = await store.objects.get(bucket, 'contested');
+        const kept = final ? (await store.objects.segments(final.id)).map((seg) => seg.blobKey) : [];
+        assert.deepEqual(
+          [...released, ...kept].sort(),
+          [...written].sort(),
+          'every blob is either still in use or handed back exactly once',
+        );
+      });
+
+      it('concurrent locked putPart of one part number: every replaced blob is reported once', async () => {
+        const upload = uploadRecord(await newBucket(), 'k');
+        await store.multipart.insert(upload);
+        const parts = Array.from({ length: 10 }, () => partRecord(upload.id, 1));
+        const replaced = await Promise.all(
+          parts.map((part) =>
+            store.transaction(async (tx) => {
+              assert.equal((await tx.multipart.lock(upload.id))?.state, 'active');
+              return tx.multipart.putPart(part);
+            }),
+          ),
+        );
+        const [stored] = await store.multipart.listParts(upload.id, 0, 10);
+        assert.ok(stored);
+        const blobs = parts.map((p) => p.blobKey);
+        assert.deepEqual(
+          replaced.filter((b) => b !== undefined).sort(),
+          blobs.filter((b) => b !== stored.blobKey).sort(),
+        );
+      });
+
       it('concurrent transactions that lock the same upload see each other: exactly one wins', async () => {
         const upload = uploadRecord(await newBucket(), 'race');
         await store.multipart.insert(upload);

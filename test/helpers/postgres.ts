@@ -32,6 +32,7 @@ const INITDB_TIMEOUT_MS = 60_000;
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 const SETTLE_TIMEOUT_MS = 2_000;
+const ADMIN_TIMEOUT_MS = 30_000;
 const START_ATTEMPTS = 3;
 const DEBIAN_VERSIONED_DIR = '/usr/lib/postgresql';
 
@@ -291,7 +292,11 @@ export async function startPostgres(): Promise<PostgresServer> {
       }
       let databases = 0;
       const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
-        const client = new pg.Client({ connectionString: url });
+        const client = new pg.Client({
+          connectionString: url,
+          connectionTimeoutMillis: ADMIN_TIMEOUT_MS,
+          query_timeout: ADMIN_TIMEOUT_MS,
+        });
         await client.connect();
         try {
           return await fn(client);

@@ -25,7 +25,10 @@ function isErrno(err: unknown, code: string): boolean {
  * not do this: on abort it still waits for a pending next() of an async-iterable source, so a client
  * that stops sending would keep the write (and its temporary file) open until it sends again.
  */
-async function* untilAborted(source: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+async function* untilAborted(
+  source: AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
   const iterator = source[Symbol.asyncIterator]();
   let onAbort = (): void => {};
   const aborted = new Promise<never>((_, reject) => {

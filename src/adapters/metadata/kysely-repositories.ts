@@ -250,9 +250,11 @@ function toObject(row: ObjectsTable): ObjectRecord {
 
 class KyselyObjectRepo implements ObjectRepo {
   private readonly db: Db;
+  private readonly traits: DialectTraits;
 
-  constructor(db: Db) {
+  constructor(db: Db, traits: DialectTraits) {
     this.db = db;
+    this.traits = traits;
   }
 
   async get(bucket: BucketName, key: string): Promise<ObjectRecord | undefined> {
@@ -275,39 +277,61 @@ class KyselyObjectRepo implements ObjectRepo {
     return rows.map((r) => ({ blobKey: r.blob_key as BlobKey, size: Number(r.size) }));
   }
 
-  async #deleteById(objectId: string): Promise<BlobKey[]> {
+  /**
+   * The id of the object under (bucket, key), its row locked until commit where the dialect can.
+   * put and delete both lock the row before its segments, so that they never wait on each other in
+   * opposite orders (a deadlock).
+   */
+  async #lockId(bucket: BucketName, key: string): Promise<string | undefined> {
+    let q = this.db.selectFrom('objects').select('id').where('bucket', '=', bucket).where('key', '=', key);
+    if (this.traits.rowLocks) q = q.forUpdate();
+    return (await q.executeTakeFirst())?.id;
+  }
+
+  async #deleteSegments(objectId: string): Promise<BlobKey[]> {
     const segs = await this.db
       .deleteFrom('object_segments')
       .where('object_id', '=', objectId)
       .returning('blob_key')
       .execute();
-    await this.db.deleteFrom('objects').where('id', '=', objectId).execute();
     return segs.map((s) => s.blob_key as BlobKey);
   }
 
   async put(object: ObjectRecord, segments: readonly SegmentRecord[]): Promise<BlobKey[]> {
-    const old = await this.db
-      .selectFrom('objects')
-      .select('id')
-      .where('bucket', '=', object.bucket)
-      .where('key', '=', object.key)
-      .executeTakeFirst();
-    const replaced = old ? await this.#deleteById(old.id) : [];
-    await this.db
-      .insertInto('objects')
-      .values({
-        bucket: object.bucket,
-        key: object.key,
-        id: object.id,
-        size: object.size,
-        etag: object.etag,
-        crc64: object.crc64,
-        headers: json(object.headers),
-        checksums: json(object.checksums),
-        parts_count: object.partsCount,
-        last_modified: object.lastModified,
-      })
-      .execute();
+    const values = {
+      id: object.id,
+      size: object.size,
+      etag: object.etag,
+      crc64: object.crc64,
+      headers: json(object.headers),
+      checksums: json(object.checksums),
+      parts_count: object.partsCount,
+      last_modified: object.lastModified,
+    };
+    let replaced: BlobKey[] = [];
+    // Concurrent puts of one key must all succeed, the last one winning (S3). The existing row is
+    // updated in place rather than deleted and inserted again: a writer waiting on its lock then
+    // finds the row and replaces that version in turn. When there is no row, two writers may race
+    // to insert it; the one that loses finds the winner's row on the next round and replaces it.
+    for (;;) {
+      const oldId = await this.#lockId(object.bucket, object.key);
+      if (oldId !== undefined) {
+        replaced = await this.#deleteSegments(oldId);
+        await this.db
+          .updateTable('objects')
+          .set(values)
+          .where('bucket', '=', object.bucket)
+          .where('key', '=', object.key)
+          .execute();
+        break;
+      }
+      const inserted = await this.db
+        .insertInto('objects')
+        .values({ bucket: object.bucket, key: object.key, ...values })
+        .onConflict((oc) => oc.columns(['bucket', 'key']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) break;
+    }
     let seq = 0;
     for (const chunk of chunks(segments, INSERT_CHUNK)) {
       await this.db
@@ -319,13 +343,11 @@ class KyselyObjectRepo implements ObjectRepo {
   }
 
   async delete(bucket: BucketName, key: string): Promise<BlobKey[]> {
-    const old = await this.db
-      .selectFrom('objects')
-      .select('id')
-      .where('bucket', '=', bucket)
-      .where('key', '=', key)
-      .executeTakeFirst();
-    return old ? this.#deleteById(old.id) : [];
+    const id = await this.#lockId(bucket, key);
+    if (id === undefined) return [];
+    const blobs = await this.#deleteSegments(id);
+    await this.db.deleteFrom('objects').where('id', '=', id).execute();
+    return blobs;
   }
 
   async list(query: ObjectListQuery): Promise<ObjectRecord[]> {
@@ -567,7 +589,7 @@ export function createRepositories(db: Db, traits: DialectTraits): Repositories 
     libraries: new KyselyLibraryRepo(db),
     buckets: new KyselyBucketRepo(db),
     accessKeys: new KyselyAccessKeyRepo(db),
-    objects: new KyselyObjectRepo(db),
+    objects: new KyselyObjectRepo(db, traits),
     multipart: new KyselyMultipartRepo(db, traits),
     blobRefs: new KyselyBlobRefRepo(db),
   };
