@@ -11,7 +11,8 @@ import { CredentialService } from '../core/objects/credential-service.ts';
 import type { ObjectLimits } from '../core/objects/limits.ts';
 import { MultipartService } from '../core/objects/multipart-service.ts';
 import { ObjectService } from '../core/objects/object-service.ts';
-import { Digester, type DigestName } from '../lib/checksums.ts';
+import type { DigestName } from '../lib/checksums.ts';
+import { HashPool, inlineDigester } from '../lib/hash-pool.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
@@ -32,6 +33,9 @@ export interface Container {
   ownerId: string;
   close(): Promise<void>;
 }
+
+/** Bodies declared smaller than this are hashed on the main thread. */
+const INLINE_HASH_BELOW = 256 * 1024;
 
 export function createLogger(config: Pick<Config, 'logLevel'>): PinoLogger {
   return pino({ level: config.logLevel, base: { service: 'mediahost' } });
@@ -61,6 +65,7 @@ export async function createContainer(
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
   const store = await openMetadataStore(config);
+  const hashPool = new HashPool();
   try {
     const blobs = new FsBlobStore(join(config.dataDir, 'blobs'));
     await blobs.init();
@@ -72,7 +77,11 @@ export async function createContainer(
       clock,
       logger,
       limits: objectLimits(config),
-      newDigester: (names: readonly DigestName[]) => new Digester(names),
+      // Small bodies are hashed inline; larger ones (or of unknown length) by the worker pool.
+      newDigester: (names: readonly DigestName[], sizeHint: number | undefined) =>
+        (sizeHint !== undefined && sizeHint < INLINE_HASH_BELOW) || !HashPool.supports(names)
+          ? inlineDigester(names)
+          : hashPool.digester(names),
     };
     const objects = new ObjectService(deps);
     const multipart = new MultipartService(deps, objects);
@@ -103,10 +112,12 @@ export async function createContainer(
       async close() {
         await sweeper.stop();
         await store.close();
+        await hashPool.close();
       },
     };
   } catch (err) {
     await store.close();
+    await hashPool.close();
     throw err;
   }
 }

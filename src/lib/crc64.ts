@@ -2,6 +2,8 @@
 // 0xC96C5795D7870F42, init and xorout all ones. Two 32-bit lanes keep it in small integers, and a
 // slicing-by-8 table makes it run at memory speed; `crc64Combine` joins part CRCs without re-reading bytes.
 
+import { type Crc64Kernel, type Crc64WasmParts, crc64WasmParts, createWasmKernel } from './crc64-wasm.ts';
+
 const POLY_HI = 0xc96c5795;
 const POLY_LO = 0xd7870f42;
 
@@ -33,60 +35,97 @@ for (let s = 1; s < 8; s++) {
   }
 }
 
+/** Advances the pre-inverted register (two lanes) over `buf`: the slicing-by-8 loop. */
+function updateLanes(register: Lanes, buf: Uint8Array): Lanes {
+  let lo = register.lo;
+  let hi = register.hi;
+  const n = buf.length;
+  const n8 = n - (n & 7);
+  const T = TABLE_LO;
+  const H = TABLE_HI;
+  let i = 0;
+  for (; i < n8; i += 8) {
+    const a = lo ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
+    const b = hi ^ (buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24));
+    lo =
+      T[1792 + (a & 0xff)]! ^
+      T[1536 + ((a >>> 8) & 0xff)]! ^
+      T[1280 + ((a >>> 16) & 0xff)]! ^
+      T[1024 + (a >>> 24)]! ^
+      T[768 + (b & 0xff)]! ^
+      T[512 + ((b >>> 8) & 0xff)]! ^
+      T[256 + ((b >>> 16) & 0xff)]! ^
+      T[b >>> 24]!;
+    hi =
+      H[1792 + (a & 0xff)]! ^
+      H[1536 + ((a >>> 8) & 0xff)]! ^
+      H[1280 + ((a >>> 16) & 0xff)]! ^
+      H[1024 + (a >>> 24)]! ^
+      H[768 + (b & 0xff)]! ^
+      H[512 + ((b >>> 8) & 0xff)]! ^
+      H[256 + ((b >>> 16) & 0xff)]! ^
+      H[b >>> 24]!;
+  }
+  for (; i < n; i++) {
+    const idx = (lo ^ buf[i]!) & 0xff;
+    lo = T[idx]! ^ ((lo >>> 8) | (hi << 24));
+    hi = H[idx]! ^ (hi >>> 8);
+  }
+  return { lo, hi };
+}
+
+/** Below this size the JavaScript loop is used: not worth copying into WebAssembly memory. */
+const WASM_THRESHOLD = 4096;
+let kernel: Crc64Kernel | null | undefined;
+let parts: Crc64WasmParts | undefined;
+
+/** The compiled CRC-64 module and its tables, for worker threads (see hash-worker.js). */
+export function crc64Wasm(): Crc64WasmParts {
+  parts ??= crc64WasmParts(TABLE_LO, TABLE_HI);
+  return parts;
+}
+
+function wasmKernel(): Crc64Kernel | null {
+  if (kernel === undefined) {
+    try {
+      kernel = createWasmKernel(crc64Wasm());
+    } catch {
+      kernel = null;
+    }
+  }
+  return kernel;
+}
+
 /** Incremental CRC-64/XZ. */
 export class Crc64 {
-  #lo = 0xffffffff;
-  #hi = 0xffffffff;
+  #value = 0n;
 
   update(buf: Uint8Array): this {
-    let lo = this.#lo;
-    let hi = this.#hi;
-    const n = buf.length;
-    const n8 = n - (n & 7);
-    const T = TABLE_LO;
-    const H = TABLE_HI;
-    let i = 0;
-    for (; i < n8; i += 8) {
-      const a = lo ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
-      const b = hi ^ (buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24));
-      lo =
-        T[1792 + (a & 0xff)]! ^
-        T[1536 + ((a >>> 8) & 0xff)]! ^
-        T[1280 + ((a >>> 16) & 0xff)]! ^
-        T[1024 + (a >>> 24)]! ^
-        T[768 + (b & 0xff)]! ^
-        T[512 + ((b >>> 8) & 0xff)]! ^
-        T[256 + ((b >>> 16) & 0xff)]! ^
-        T[b >>> 24]!;
-      hi =
-        H[1792 + (a & 0xff)]! ^
-        H[1536 + ((a >>> 8) & 0xff)]! ^
-        H[1280 + ((a >>> 16) & 0xff)]! ^
-        H[1024 + (a >>> 24)]! ^
-        H[768 + (b & 0xff)]! ^
-        H[512 + ((b >>> 8) & 0xff)]! ^
-        H[256 + ((b >>> 16) & 0xff)]! ^
-        H[b >>> 24]!;
+    const fast = buf.length >= WASM_THRESHOLD ? wasmKernel() : null;
+    if (fast) {
+      this.#value = fast.update(this.#value, buf);
+    } else {
+      const r = updateLanes(toLanes(~this.#value & 0xffffffffffffffffn), buf);
+      this.#value = (BigInt(~r.hi >>> 0) << 32n) | BigInt(~r.lo >>> 0);
     }
-    for (; i < n; i++) {
-      const idx = (lo ^ buf[i]!) & 0xff;
-      lo = T[idx]! ^ ((lo >>> 8) | (hi << 24));
-      hi = H[idx]! ^ (hi >>> 8);
-    }
-    this.#lo = lo;
-    this.#hi = hi;
     return this;
   }
 
   /** The CRC as an unsigned 64-bit integer. */
   value(): bigint {
-    return (BigInt(~this.#hi >>> 0) << 32n) | BigInt(~this.#lo >>> 0);
+    return this.#value;
   }
 
   /** The CRC as COS prints it: unsigned decimal. */
   toDecimal(): string {
-    return this.value().toString(10);
+    return this.#value.toString(10);
   }
+}
+
+/** The JavaScript loop alone, for tests that compare it with the WebAssembly kernel. */
+export function crc64Js(buf: Uint8Array): bigint {
+  const r = updateLanes({ lo: 0xffffffff, hi: 0xffffffff }, buf);
+  return (BigInt(~r.hi >>> 0) << 32n) | BigInt(~r.lo >>> 0);
 }
 
 export function crc64(buf: Uint8Array): bigint {

@@ -4,7 +4,6 @@
 import { copyFile, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { type BlobKey, newBlobKey, randomHex } from '../../core/ids.ts';
 import {
   type BlobInfo,
@@ -15,6 +14,22 @@ import {
 } from '../../ports/blob-store.ts';
 
 const TMP = '.tmp';
+const WRITE_BATCH = 1024 * 1024;
+
+/** The buffers that remain after the first `written` bytes of a partial writev. */
+function remainder(buffers: readonly Uint8Array[], written: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let skip = written;
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}
 
 function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
@@ -97,19 +112,30 @@ export class FsBlobStore implements BlobStore {
     let size = 0;
     try {
       const chunks = options.signal ? untilAborted(source, options.signal) : source;
-      const counted = async function* (): AsyncGenerator<Uint8Array> {
-        for await (const chunk of chunks) {
-          size += chunk.length;
-          yield chunk;
+      // Socket-sized chunks are gathered into ~1 MiB writev calls: far fewer system calls, no copy.
+      let pending: Uint8Array[] = [];
+      let pendingBytes = 0;
+      const flush = async (): Promise<void> => {
+        let buffers = pending;
+        let left = pendingBytes;
+        pending = [];
+        pendingBytes = 0;
+        while (left > 0) {
+          const { bytesWritten } = await fh.writev(buffers);
+          left -= bytesWritten;
+          if (left > 0) buffers = remainder(buffers, bytesWritten);
         }
       };
-      // flush: the stream fsyncs the file before it closes it, so the rename below publishes
-      // bytes that are already on disk.
-      await pipeline(
-        counted(),
-        fh.createWriteStream({ highWaterMark: 1024 * 1024, flush: true }),
-        options.signal ? { signal: options.signal } : {},
-      );
+      for await (const chunk of chunks) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        size += chunk.length;
+        if (pendingBytes >= WRITE_BATCH) await flush();
+      }
+      await flush();
+      // Bytes reach the disk before the rename publishes them under their key.
+      await fh.sync();
+      await fh.close();
       await this.#commit(tmpPath, key);
       return { key, size };
     } catch (err) {

@@ -4,11 +4,11 @@
 import { createHash } from 'node:crypto';
 import {
   type ChecksumAlgorithm,
-  type Digester,
   type DigestName,
   type Digests,
   encodeChecksum,
 } from '../../lib/checksums.ts';
+import type { StreamDigester } from '../../lib/hash-pool.ts';
 import type { BlobStore, BlobWriteResult } from '../../ports/blob-store.ts';
 import { AppError, isAppError } from '../errors.ts';
 
@@ -42,7 +42,8 @@ export interface IngestResult<T extends { size: number } = BlobWriteResult> {
   checksums: Record<string, string>;
 }
 
-export type DigesterFactory = (names: readonly DigestName[]) => Digester;
+/** Makes a digester; `sizeHint` (the declared length, when known) lets small bodies skip the pool. */
+export type DigesterFactory = (names: readonly DigestName[], sizeHint: number | undefined) => StreamDigester;
 
 /** COS/S3: Content-MD5 must be base64 of exactly 16 bytes, else InvalidDigest (checked before reading). */
 export function parseContentMd5(value: string | undefined): Buffer | undefined {
@@ -88,7 +89,7 @@ export async function ingestBody<T extends { size: number }>(
   const expectedMd5 = parseContentMd5(expect.contentMd5);
   const names: DigestName[] = ['md5', 'crc64', ...(expect.checksumAlgorithms ?? [])];
   if (expect.sha256Hex !== undefined && !names.includes('sha256')) names.push('sha256');
-  const digester = newDigester(names);
+  const digester = newDigester(names, declaredLength);
   let size = 0;
   const limit = Math.min(maxSize, declaredLength ?? maxSize);
   async function* tap(): AsyncGenerator<Uint8Array> {
@@ -101,7 +102,8 @@ export async function ingestBody<T extends { size: number }>(
               details: { MaxSizeAllowed: maxSize },
             });
       }
-      digester.update(chunk);
+      const wait = digester.update(chunk);
+      if (wait) await wait;
       yield chunk;
     }
   }
@@ -110,6 +112,7 @@ export async function ingestBody<T extends { size: number }>(
   try {
     blob = await sink.write(tap(), input.signal);
   } catch (err) {
+    digester.discard();
     if (isAppError(err)) throw err;
     const reason = input.signal?.aborted ? input.signal.reason : undefined;
     if (isAppError(reason)) throw reason;
@@ -133,7 +136,7 @@ export async function ingestBody<T extends { size: number }>(
         details: { ProposedSize: blob.size, MinSizeAllowed: input.minSize },
       });
     }
-    const digests: Digests = digester.digest();
+    const digests: Digests = await digester.digest();
     const md5 = digests.md5!;
     if (expectedMd5 && !expectedMd5.equals(md5)) {
       throw new AppError('BadDigest', 'The Content-MD5 you specified did not match what was received.');

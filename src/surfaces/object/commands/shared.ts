@@ -3,7 +3,7 @@
 import { AppError } from '../../../core/errors.ts';
 import type { BucketName } from '../../../core/ids.ts';
 import { type BodySink, ingestBody } from '../../../core/objects/ingest.ts';
-import { Digester } from '../../../lib/checksums.ts';
+import { inlineDigester } from '../../../lib/hash-pool.ts';
 import { requestBody } from '../body.ts';
 import { type ObjectContext, vendorHeader } from '../context.ts';
 import { queryValue } from '../target.ts';
@@ -71,7 +71,7 @@ export async function readDocument(ctx: ObjectContext): Promise<string> {
     },
     async discard() {},
   };
-  await ingestBody(memory, (names) => new Digester(names), {
+  await ingestBody(memory, inlineDigester, {
     body,
     maxSize: SMALL_BODY_LIMIT,
     expect,
