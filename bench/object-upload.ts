@@ -1,0 +1,249 @@
+// Object upload benchmark (npm run bench:object). In one run, on loopback:
+//  (a) a bare Node HTTP server that only writes request bodies to files: this machine's ceiling;
+//  (b) mediahost: 1 GiB as 8 MiB UploadPart requests, 4 in flight, raw COS-signed HTTP PUTs;
+//  then mediahost's peak RSS while a 5 GiB object is uploaded, and the time of a 1,000-part Complete.
+// Servers run as child processes so the client does not share their event loop.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Digester } from '../src/lib/checksums.ts';
+import { signCosRequest } from '../src/lib/cos-signature.ts';
+
+const MiB = 1024 * 1024;
+const ROOT = join(import.meta.dirname, '..');
+const PART = 8 * MiB;
+const IN_FLIGHT = 4;
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const TOTAL = Number(args.get('total-mib') ?? 1024) * MiB;
+const BIG = Number(args.get('big-mib') ?? 5 * 1024) * MiB;
+const COMPLETE_PARTS = Number(args.get('complete-parts') ?? 1000);
+
+interface Target {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function waitForLine(child: ChildProcess, match: (line: string) => string | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines: string[] = [];
+    const timer = setTimeout(() => reject(new Error(`no start line:\n${lines.join('\n')}`)), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
+      const found = match(line);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${lines.join('\n')}`)));
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+}
+
+const BARE_SERVER = `
+const http = require('node:http'); const fs = require('node:fs'); const { pipeline } = require('node:stream/promises');
+const dir = process.argv[1]; let n = 0;
+http.createServer(async (req, res) => {
+  try { await pipeline(req, fs.createWriteStream(dir + '/' + (n++))); res.end(); }
+  catch { res.statusCode = 500; res.end(); }
+}).listen(0, '127.0.0.1', function () { console.log('listening ' + this.address().port); });
+`;
+
+async function startBare(dir: string): Promise<Target> {
+  const child = spawn(process.execPath, ['-e', BARE_SERVER, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await waitForLine(child, (l) => (l.startsWith('listening ') ? l.slice(10) : undefined));
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: stopper(child) };
+}
+
+interface Library {
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+async function startMediahost(dataDir: string, extra: string[] = []): Promise<Target & { library: Library }> {
+  const cli = join(ROOT, 'bin', 'mediahost.js');
+  const library = JSON.parse(
+    execFileSync(process.execPath, [cli, 'library', 'create', '--name', 'bench', '--data-dir', dataDir, '--json'], { encoding: 'utf8' }),
+  ) as Library;
+  const child = spawn(
+    process.execPath,
+    [cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...extra],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await waitForLine(child, (l) => (l.includes('mediahost is listening') ? JSON.parse(l).url : undefined));
+  return { url, pid: child.pid!, stop: stopper(child), library };
+}
+
+function send(
+  url: string,
+  method: string,
+  path: string,
+  body: Buffer | string | undefined,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = request({ host: u.hostname, port: u.port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function signer(url: string, lib: Library) {
+  const host = new URL(url).host;
+  return (method: string, key: string, query: Record<string, string>, headers: Record<string, string> = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    const all = { host, ...headers };
+    const authorization = signCosRequest({
+      secretId: lib.accessKeyId,
+      secretKey: lib.secretAccessKey,
+      method,
+      path: `/${lib.bucket}/${key}`,
+      query: Object.entries(query),
+      headers: all,
+      startSeconds: now - 60,
+      endSeconds: now + 3600,
+    });
+    const search = new URLSearchParams(query).toString();
+    return { path: `/${lib.bucket}/${key}${search ? `?${search}` : ''}`, headers: { ...headers, authorization } };
+  };
+}
+
+/** Uploads `total` bytes as PART-sized PUTs, IN_FLIGHT at a time; returns MB/s. */
+async function pushParts(total: number, put: (n: number, body: Buffer) => Promise<number>): Promise<number> {
+  const body = Buffer.alloc(PART);
+  for (let i = 0; i < body.length; i += 4096) body.writeUInt32LE(i, i);
+  const parts = Math.ceil(total / PART);
+  let next = 1;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next <= parts) {
+        const n = next++;
+        const status = await put(n, body);
+        if (status !== 200) throw new Error(`part ${n}: HTTP ${status}`);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return parts * PART / MiB / seconds;
+}
+
+async function uploadTo(target: Target & { library: Library }, total: number, key: string): Promise<{ mbps: number; uploadId: string }> {
+  const sign = signer(target.url, target.library);
+  const init = sign('POST', key, { uploads: '' });
+  const created = await send(target.url, 'POST', init.path, undefined, init.headers);
+  const uploadId = /<UploadId>([^<]+)</.exec(created.text)?.[1];
+  if (!uploadId) throw new Error(`initiate failed: ${created.status} ${created.text}`);
+  const mbps = await pushParts(total, async (n, body) => {
+    const r = sign('PUT', key, { partNumber: String(n), uploadId }, { 'content-length': String(body.length) });
+    return (await send(target.url, 'PUT', r.path, body, r.headers)).status;
+  });
+  return { mbps, uploadId };
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function completeTiming(): Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'mediahost-bench-complete-'));
+  const server = await startMediahost(dir, ['--min-part-size-cos', '1024']);
+  try {
+    const sign = signer(server.url, server.library);
+    const timings: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const key = `complete-${round}`;
+      const init = sign('POST', key, { uploads: '' });
+      const uploadId = /<UploadId>([^<]+)</.exec((await send(server.url, 'POST', init.path, undefined, init.headers)).text)![1]!;
+      const etags: string[] = [];
+      let next = 1;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next <= COMPLETE_PARTS) {
+            const n = next++;
+            const body = Buffer.alloc(1024, n % 251);
+            const r = sign('PUT', key, { partNumber: String(n), uploadId }, { 'content-length': '1024' });
+            const res = await send(server.url, 'PUT', r.path, body, r.headers);
+            etags[n - 1] = String(res.headers.etag);
+          }
+        }),
+      );
+      const xml = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
+      const c = sign('POST', key, { uploadId });
+      const started = performance.now();
+      const res = await send(server.url, 'POST', c.path, xml, c.headers);
+      timings.push(performance.now() - started);
+      if (res.status !== 200) throw new Error(`complete failed: ${res.status} ${res.text}`);
+    }
+    return timings;
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** MD5 + CRC-64 on one core: what every stored byte costs mediahost beyond what (a) does. */
+function hashCeiling(): number {
+  const data = Buffer.alloc(256 * MiB, 1);
+  const started = performance.now();
+  const d = new Digester(['md5', 'crc64']);
+  for (let off = 0; off < data.length; off += MiB) d.update(data.subarray(off, off + MiB));
+  d.digest();
+  return 256 / ((performance.now() - started) / 1000);
+}
+
+async function main(): Promise<void> {
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}`;
+  process.stdout.write(`machine: ${machine}\n`);
+  process.stdout.write(`MD5 + CRC-64 on one core: ${hashCeiling().toFixed(0)} MiB/s\n`);
+
+  const bareDir = mkdtempSync(join(tmpdir(), 'mediahost-bench-bare-'));
+  const bare = await startBare(bareDir);
+  const bareMbps = await pushParts(TOTAL, async (n, body) => (await send(bare.url, 'PUT', `/part-${n}`, body, { 'content-length': String(body.length) })).status);
+  await bare.stop();
+  rmSync(bareDir, { recursive: true, force: true });
+  process.stdout.write(`(a) bare Node server, ${TOTAL / MiB} MiB in 8 MiB PUTs x${IN_FLIGHT}: ${bareMbps.toFixed(0)} MiB/s\n`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'mediahost-bench-'));
+  const server = await startMediahost(dir);
+  let ratio: number;
+  let rss: number;
+  let bigMbps: number;
+  try {
+    const { mbps } = await uploadTo(server, TOTAL, 'one-gib');
+    ratio = mbps / bareMbps;
+    process.stdout.write(`(b) mediahost UploadPart, same load: ${mbps.toFixed(0)} MiB/s = ${(ratio * 100).toFixed(0)}% of (a) (target >= 80%)\n`);
+    const big = await uploadTo(server, BIG, 'five-gib');
+    bigMbps = big.mbps;
+    rss = peakRssMiB(server.pid);
+    process.stdout.write(`    ${BIG / MiB} MiB object at ${bigMbps.toFixed(0)} MiB/s; server peak RSS ${rss.toFixed(0)} MiB (target < 200 MiB)\n`);
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const timings = await completeTiming();
+  const median = [...timings].sort((a, b) => a - b)[1]!;
+  process.stdout.write(`Complete of ${COMPLETE_PARTS} parts: ${timings.map((t) => t.toFixed(0)).join(', ')} ms, median ${median.toFixed(0)} ms (target < 200 ms)\n`);
+}
+
+await main();
