@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { newRequestId } from '../core/ids.ts';
-import { OBJECT_ROUTE, objectApiPlugin } from '../surfaces/object/plugin.ts';
+import { OBJECT_ROUTE, objectApiPlugin, rejectUnroutedMethod } from '../surfaces/object/plugin.ts';
 import { hostnameOf, virtualHostBucket } from '../surfaces/object/target.ts';
 import { renderXml } from '../surfaces/object/xml.ts';
 import type { Container } from './container.ts';
@@ -72,6 +72,16 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
     const healthy = database === 'ok';
     reply.code(healthy ? 200 : 503);
     return { status: healthy ? 'ok' : 'degraded', database, metadata: container.store.kind };
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url === OBJECT_ROUTE) {
+      rejectUnroutedMethod(container, request, reply);
+      return;
+    }
+    reply
+      .code(404)
+      .send({ code: 'RouteNotFound', message: `No route for ${request.method} ${request.url}.` });
   });
 
   await app.register(

@@ -28,6 +28,9 @@ import { type Operation, resolveOperation } from './router.ts';
 import { type ObjectTarget, resolveTarget } from './target.ts';
 import { renderXml } from './xml.ts';
 
+/** How long a connection closed after an error may keep sending the body we do not read. */
+const LINGER_MS = 2000;
+
 /** Internal route the HTTP layer rewrites every object API request to. */
 export const OBJECT_ROUTE = '/__object_api__';
 
@@ -89,9 +92,14 @@ function renderError(
   if (err instanceof AppError && err.code === 'InvalidRange' && details.ObjectSize !== undefined) {
     reply.header('content-range', `bytes */${details.ObjectSize}`);
   }
-  // A request whose body we did not read: close the connection rather than read it to the end.
+  // A request whose body we did not read: close the connection rather than read it to the end. The
+  // rest of the body is discarded while the answer goes out (closing at once could reset the
+  // connection before the client reads the answer), and the socket is destroyed if it lingers.
   if (!request.raw.readableEnded && request.method !== 'GET' && request.method !== 'HEAD') {
     reply.header('connection', 'close');
+    request.raw.resume();
+    const socket = request.raw.socket;
+    reply.raw.once('finish', () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
   }
   const resource = target ? `${target.host}${target.path}` : undefined;
   reply.code(status).header('x-cos-trace-id', requestId);
@@ -112,6 +120,26 @@ function renderError(
       TraceId: requestId,
       ...extra,
     }),
+  );
+}
+
+/** Methods fastify has no route for (PROPFIND, TRACE, …) still get an object API error. */
+export function rejectUnroutedMethod(
+  deps: Pick<ObjectSurfaceDeps, 'clock'>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const requestId = newRequestId(deps.clock.now());
+  reply
+    .header('x-cos-request-id', requestId)
+    .header('x-amz-request-id', requestId)
+    .header('server', 'mediahost');
+  renderError(
+    request,
+    reply,
+    requestId,
+    undefined,
+    new AppError('MethodNotAllowed', `The ${request.method} method is not allowed against this resource.`),
   );
 }
 
