@@ -136,6 +136,226 @@ export interface UploadListQuery {
   limit: number;
 }
 
+// --- SMH business data ---
+
+export interface SpaceExtension {
+  isPublicRead?: boolean;
+  isMultiAlbum?: boolean;
+  allowPhoto?: boolean;
+  allowVideo?: boolean;
+  allowPhotoExtname?: string[];
+  allowVideoExtname?: string[];
+  allowFileExtname?: string[];
+  recognizeSensitiveContent?: boolean;
+  spaceTag?: string;
+}
+
+export interface SpaceRecord {
+  libraryId: LibraryId;
+  /** `-` for the one space of a single-tenant library. */
+  id: string;
+  /** The user whose token created the space ("" for the implicit one). */
+  userId: string;
+  extension: SpaceExtension;
+  quotaId: number | null;
+  usedBytes: number;
+  createdAt: number;
+}
+
+export interface QuotaRecord {
+  id: number;
+  libraryId: LibraryId;
+  capacity: number;
+  removeWhenExceed: boolean;
+  removeAfterDays: number;
+  removeNewest: boolean;
+  createdAt: number;
+}
+
+export interface TokenRecord {
+  /** SHA-256 (hex) of the token; the token itself is never stored. */
+  hash: string;
+  libraryId: LibraryId;
+  /** Spaces the token may touch; null means every space (admin tokens) or the single space. */
+  spaceIds: string[] | null;
+  userId: string;
+  clientId: string;
+  sessionId: string;
+  grants: string[];
+  /** Seconds: initial validity, and how far each use pushes the expiry. */
+  period: number;
+  expiresAt: number;
+  createdAt: number;
+}
+
+export type InodeType = 'dir' | 'file';
+
+/** Labels, category and client times carried by files and directories. */
+export interface InodeAttributes {
+  labels?: string[];
+  category?: string;
+  localCreationTime?: string;
+  localModificationTime?: string;
+}
+
+export interface InodeRecord {
+  id: string;
+  libraryId: LibraryId;
+  spaceId: string;
+  /** "" for entries of the space root. */
+  parentId: string;
+  name: string;
+  type: InodeType;
+  size: number;
+  contentType: string | null;
+  /** Without quotes; "0" for directories. */
+  etag: string;
+  crc64: string | null;
+  /** Key of the file's bytes in the library's bucket; null for directories. */
+  objectKey: string | null;
+  /** x-smh-meta-* headers, keys with their prefix. */
+  meta: Record<string, string>;
+  attributes: InodeAttributes;
+  /** Instant-upload hashes (spec smh §3.2), when known. */
+  beginningHash: string | null;
+  fullHash: string | null;
+  userId: string;
+  createdAt: number;
+  modifiedAt: number;
+}
+
+export type InodeOrder = 'name' | 'modificationTime' | 'size' | 'creationTime';
+
+/** Position of an entry in a listing order: its type, sort value, then name and id as tie-breakers. */
+export interface InodeCursor {
+  type: InodeType;
+  value: string | number;
+  name: string;
+  id: string;
+}
+
+export interface InodeListQuery {
+  libraryId: LibraryId;
+  spaceId: string;
+  parentId: string;
+  filter?: 'onlyDir' | 'onlyFile';
+  orderBy: InodeOrder;
+  descending: boolean;
+  /** Directories first (default) or mixed with files ("union"). */
+  union: boolean;
+  /** Keyset cursor: list entries strictly after this one in the chosen order. */
+  after?: InodeCursor;
+  offset?: number;
+  limit: number;
+}
+
+export type UploadFlavour = 'simple' | 'form' | 'multipart';
+export type ConflictStrategy = 'ask' | 'rename' | 'overwrite';
+export type UploadTaskState = 'uploading' | 'confirming' | 'confirmed' | 'cancelled' | 'expired';
+
+/** What the client sent at begin and the file gets at confirm. */
+export interface UploadTaskOptions {
+  meta: Record<string, string>;
+  attributes: InodeAttributes;
+  filesize?: number;
+  trafficLimit?: number;
+  beginningHash?: string;
+  fullHash?: string;
+}
+
+export interface UploadTaskRecord {
+  confirmKey: string;
+  libraryId: LibraryId;
+  spaceId: string;
+  /** Requested path, name last. */
+  path: string[];
+  flavour: UploadFlavour;
+  strategy: ConflictStrategy;
+  /** Begun with a grant that may overwrite. */
+  force: boolean;
+  objectKey: string;
+  uploadId: string | null;
+  state: UploadTaskState;
+  /** The bytes are complete in the object store (a multipart upload was completed). */
+  objectReady: boolean;
+  credentialExpiresAt: number;
+  userId: string;
+  options: UploadTaskOptions;
+  /** Inode id of the confirmed file. */
+  result: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface TokenRepo {
+  insert(token: TokenRecord): Promise<void>;
+  get(hash: string): Promise<TokenRecord | undefined>;
+  /** Pushes the expiry (sliding renewal); false when the token is gone or already expired. */
+  extend(hash: string, expiresAt: number, now: number): Promise<boolean>;
+  delete(hash: string): Promise<boolean>;
+  deleteForUser(libraryId: LibraryId, userId: string, filter: { clientIds?: string[]; sessionIds?: string[] }): Promise<number>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+export interface SpaceRepo {
+  insert(space: SpaceRecord): Promise<boolean>;
+  get(libraryId: LibraryId, id: string): Promise<SpaceRecord | undefined>;
+  list(libraryId: LibraryId, query: { after: string; limit: number; userId?: string; prefix?: string }): Promise<SpaceRecord[]>;
+  count(libraryId: LibraryId): Promise<number>;
+  delete(libraryId: LibraryId, id: string): Promise<void>;
+  setExtension(libraryId: LibraryId, id: string, extension: SpaceExtension): Promise<void>;
+  setQuota(libraryId: LibraryId, ids: readonly string[], quotaId: number | null): Promise<void>;
+  addUsedBytes(libraryId: LibraryId, id: string, delta: number): Promise<void>;
+  forQuota(quotaId: number): Promise<SpaceRecord[]>;
+}
+
+export interface QuotaRepo {
+  insert(quota: Omit<QuotaRecord, 'id'>): Promise<number>;
+  get(libraryId: LibraryId, id: number): Promise<QuotaRecord | undefined>;
+  update(quota: QuotaRecord): Promise<void>;
+}
+
+export interface InodeRepo {
+  get(libraryId: LibraryId, spaceId: string, id: string): Promise<InodeRecord | undefined>;
+  child(libraryId: LibraryId, spaceId: string, parentId: string, name: string): Promise<InodeRecord | undefined>;
+  /** Names in a directory starting with `prefix` (for choosing a free "name (n)"). */
+  childNames(libraryId: LibraryId, spaceId: string, parentId: string, prefix: string): Promise<string[]>;
+  list(query: InodeListQuery): Promise<InodeRecord[]>;
+  count(libraryId: LibraryId, spaceId: string, parentId: string): Promise<{ dirs: number; files: number }>;
+  /** Inserts unless the name is taken in that directory; false when taken. */
+  insert(inode: InodeRecord): Promise<boolean>;
+  /** Replaces every field of the inode with this id. */
+  update(inode: InodeRecord): Promise<void>;
+  delete(ids: readonly string[]): Promise<void>;
+  /** Ids of every descendant of a directory (not the directory itself). */
+  descendants(libraryId: LibraryId, spaceId: string, id: string): Promise<InodeRecord[]>;
+  countInSpace(libraryId: LibraryId, spaceId: string): Promise<number>;
+  findByHash(libraryId: LibraryId, spaceId: string, size: number, beginningHash: string): Promise<InodeRecord[]>;
+}
+
+export interface UploadTaskRepo {
+  insert(task: UploadTaskRecord): Promise<void>;
+  get(confirmKey: string): Promise<UploadTaskRecord | undefined>;
+  /** Conditional state change with optional field updates; true when this call made it. */
+  transition(
+    confirmKey: string,
+    from: UploadTaskState,
+    to: UploadTaskState,
+    patch?: Partial<Pick<UploadTaskRecord, 'objectReady' | 'result' | 'credentialExpiresAt' | 'strategy'>>,
+    now?: number,
+  ): Promise<boolean>;
+  /** Updates fields of a task still in `state`; true when it was. */
+  update(
+    confirmKey: string,
+    state: UploadTaskState,
+    patch: Partial<Pick<UploadTaskRecord, 'objectReady' | 'credentialExpiresAt'>>,
+    now: number,
+  ): Promise<boolean>;
+  /** Tasks in `state` whose credentials expired before `before` (uploading) or updated before it. */
+  listStale(state: UploadTaskState, before: number, limit: number): Promise<UploadTaskRecord[]>;
+  delete(confirmKey: string): Promise<void>;
+}
+
 export interface SettingsRepo {
   get(name: string): Promise<string | undefined>;
   /** Stores the value unless one exists; returns whichever value is stored afterwards. */
@@ -205,6 +425,11 @@ export interface Repositories {
   readonly objects: ObjectRepo;
   readonly multipart: MultipartRepo;
   readonly blobRefs: BlobRefRepo;
+  readonly tokens: TokenRepo;
+  readonly spaces: SpaceRepo;
+  readonly quotas: QuotaRepo;
+  readonly inodes: InodeRepo;
+  readonly uploadTasks: UploadTaskRepo;
 }
 
 export interface MetadataStore extends Repositories {

@@ -18,13 +18,18 @@ export interface KyselyMetadataStoreOptions {
 
 export class KyselyMetadataStore implements MetadataStore {
   readonly kind: MetadataStore['kind'];
-  readonly settings: Repositories['settings'];
-  readonly libraries: Repositories['libraries'];
-  readonly buckets: Repositories['buckets'];
-  readonly accessKeys: Repositories['accessKeys'];
-  readonly objects: Repositories['objects'];
-  readonly multipart: Repositories['multipart'];
-  readonly blobRefs: Repositories['blobRefs'];
+  declare readonly settings: Repositories['settings'];
+  declare readonly libraries: Repositories['libraries'];
+  declare readonly buckets: Repositories['buckets'];
+  declare readonly accessKeys: Repositories['accessKeys'];
+  declare readonly objects: Repositories['objects'];
+  declare readonly multipart: Repositories['multipart'];
+  declare readonly blobRefs: Repositories['blobRefs'];
+  declare readonly tokens: Repositories['tokens'];
+  declare readonly spaces: Repositories['spaces'];
+  declare readonly quotas: Repositories['quotas'];
+  declare readonly inodes: Repositories['inodes'];
+  declare readonly uploadTasks: Repositories['uploadTasks'];
   readonly #db: Kysely<Database>;
   readonly #traits: DialectTraits;
   readonly #release: () => Promise<void>;
@@ -34,14 +39,8 @@ export class KyselyMetadataStore implements MetadataStore {
     this.#db = db;
     this.#traits = traits;
     this.#release = release;
-    const repos = createRepositories(db, traits);
-    this.settings = repos.settings;
-    this.libraries = repos.libraries;
-    this.buckets = repos.buckets;
-    this.accessKeys = repos.accessKeys;
-    this.objects = repos.objects;
-    this.multipart = repos.multipart;
-    this.blobRefs = repos.blobRefs;
+    // The store is its own non-transactional set of repositories.
+    Object.assign(this, createRepositories(db, traits));
   }
 
   /** The kysely handle, for adapters that share this database (job queue, locks). */

@@ -25,6 +25,13 @@ import type {
   UploadRecord,
   UploadState,
 } from '../../ports/metadata-store.ts';
+import {
+  KyselyInodeRepo,
+  KyselyQuotaRepo,
+  KyselySpaceRepo,
+  KyselyTokenRepo,
+  KyselyUploadTaskRepo,
+} from './kysely-smh-repositories.ts';
 import type {
   AccessKeysTable,
   Database,
@@ -592,5 +599,10 @@ export function createRepositories(db: Db, traits: DialectTraits): Repositories 
     objects: new KyselyObjectRepo(db, traits),
     multipart: new KyselyMultipartRepo(db, traits),
     blobRefs: new KyselyBlobRefRepo(db),
+    tokens: new KyselyTokenRepo(db),
+    spaces: new KyselySpaceRepo(db),
+    quotas: new KyselyQuotaRepo(db),
+    inodes: new KyselyInodeRepo(db),
+    uploadTasks: new KyselyUploadTaskRepo(db),
   };
 }

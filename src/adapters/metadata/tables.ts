@@ -1,5 +1,6 @@
 // Row shapes of the SQL schema as kysely sees them (snake_case columns). Both migrations
 // (sqlite/, postgres/) create exactly these tables.
+import type { Generated } from 'kysely';
 
 export interface SettingsTable {
   name: string;
@@ -78,6 +79,80 @@ export interface PartsTable {
   last_modified: number;
 }
 
+export interface QuotasTable {
+  id: Generated<number>;
+  library_id: string;
+  capacity: number;
+  remove_when_exceed: number;
+  remove_after_days: number;
+  remove_newest: number;
+  created_at: number;
+}
+
+export interface SpacesTable {
+  library_id: string;
+  id: string;
+  user_id: string;
+  extension: string;
+  quota_id: number | null;
+  used_bytes: number;
+  created_at: number;
+}
+
+export interface AccessTokensTable {
+  token_hash: string;
+  library_id: string;
+  space_ids: string | null;
+  user_id: string;
+  client_id: string;
+  session_id: string;
+  grants: string;
+  period: number;
+  expires_at: number;
+  created_at: number;
+}
+
+export interface InodesTable {
+  id: string;
+  library_id: string;
+  space_id: string;
+  parent_id: string;
+  name: string;
+  type: string;
+  size: number;
+  content_type: string | null;
+  etag: string;
+  crc64: string | null;
+  object_key: string | null;
+  meta: string;
+  attributes: string;
+  beginning_hash: string | null;
+  full_hash: string | null;
+  user_id: string;
+  created_at: number;
+  modified_at: number;
+}
+
+export interface UploadTasksTable {
+  confirm_key: string;
+  library_id: string;
+  space_id: string;
+  path: string;
+  flavour: string;
+  strategy: string;
+  force: number;
+  object_key: string;
+  upload_id: string | null;
+  state: string;
+  object_ready: number;
+  credential_expires_at: number;
+  user_id: string;
+  options: string;
+  result: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   settings: SettingsTable;
   libraries: LibrariesTable;
@@ -87,4 +162,9 @@ export interface Database {
   object_segments: ObjectSegmentsTable;
   multipart_uploads: MultipartUploadsTable;
   parts: PartsTable;
+  quotas: QuotasTable;
+  spaces: SpacesTable;
+  access_tokens: AccessTokensTable;
+  inodes: InodesTable;
+  upload_tasks: UploadTasksTable;
 }

@@ -73,6 +73,18 @@ export class LibraryService {
       });
       if (!inserted)
         throw new AppError('BucketAlreadyExists', `The bucket ${library.bucket} already exists.`);
+      if (!input.multiTenant) {
+        // SMH: a single-tenant library has exactly one implicit space, "-".
+        await tx.spaces.insert({
+          libraryId: library.id,
+          id: '-',
+          userId: '',
+          extension: {},
+          quotaId: null,
+          usedBytes: 0,
+          createdAt: now,
+        });
+      }
       await tx.accessKeys.insert({
         id: accessKeyId,
         secret: secretAccessKey,

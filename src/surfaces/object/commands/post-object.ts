@@ -198,6 +198,20 @@ async function verifyS3Form(
   return key;
 }
 
+/** The form value a policy condition constrains; bucket and key are the resolved target. */
+function conditionSubject(
+  field: string,
+  fields: Map<string, string>,
+  bucket: string,
+  key: string,
+): string | undefined {
+  if (field === 'bucket') return bucket;
+  if (field === 'key') return key;
+  // COS §2.5: the policy names the key time `q-sign-time`; the form sends it as `q-key-time`.
+  if (field === 'q-sign-time') return fields.get('q-key-time');
+  return fields.get(field);
+}
+
 /** Every policy condition must hold (§2.5 step 8); returns the content-length-range, if any. */
 function checkConditions(
   policy: Policy,
@@ -211,7 +225,7 @@ function checkConditions(
       range = { min: c.min, max: c.max };
       continue;
     }
-    const actual = c.field === 'bucket' ? bucket : c.field === 'key' ? key : fields.get(c.field);
+    const actual = conditionSubject(c.field, fields, bucket, key);
     const ok = actual !== undefined && (c.kind === 'eq' ? actual === c.value : actual.startsWith(c.value));
     if (!ok)
       throw new AppError(
