@@ -152,6 +152,22 @@ export const SETTINGS = {
     min: 0,
     description: 'A blob or temporary file no row points to is removed only once it is older than this.',
   },
+  uploadCredentialSeconds: {
+    flag: 'upload-credential-seconds',
+    type: 'integer',
+    default: 3600,
+    min: 60,
+    description:
+      'Lifetime of the signed headers (or form) an SMH upload task hands out; multipart tasks renew them before this runs out.',
+  },
+  uploadTaskGraceSeconds: {
+    flag: 'upload-task-grace-seconds',
+    type: 'integer',
+    default: 86_400,
+    min: 0,
+    description:
+      'An unconfirmed upload task whose credentials expired longer ago than this is expired: its bytes are reclaimed and its confirm key forgotten.',
+  },
   corsOrigins: {
     flag: 'cors-origins',
     type: 'list',

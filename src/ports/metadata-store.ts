@@ -43,8 +43,11 @@ export interface AccessKeyRecord {
   secret: string;
   libraryId: LibraryId;
   bucket: BucketName;
-  /** SHA-256 (hex) of the session token of a temporary credential; null for a permanent key. */
-  sessionTokenHash: string | null;
+  /**
+   * Session token of a temporary credential (null for a permanent key). Kept in clear like the
+   * secret: both are needed to sign grants again, and reading the database already gives the data.
+   */
+  sessionToken: string | null;
   expiresAt: number | null;
   scope: CredentialScope | null;
   createdAt: number;
@@ -275,6 +278,8 @@ export interface UploadTaskRecord {
   force: boolean;
   objectKey: string;
   uploadId: string | null;
+  /** Credential of the latest grant, signed again by status. */
+  credentialId: string | null;
   state: UploadTaskState;
   /** The bytes are complete in the object store (a multipart upload was completed). */
   objectReady: boolean;
@@ -341,14 +346,14 @@ export interface UploadTaskRepo {
     confirmKey: string,
     from: UploadTaskState,
     to: UploadTaskState,
-    patch?: Partial<Pick<UploadTaskRecord, 'objectReady' | 'result' | 'credentialExpiresAt' | 'strategy'>>,
+    patch?: Partial<Pick<UploadTaskRecord, 'objectReady' | 'result' | 'credentialExpiresAt' | 'credentialId' | 'strategy'>>,
     now?: number,
   ): Promise<boolean>;
   /** Updates fields of a task still in `state`; true when it was. */
   update(
     confirmKey: string,
     state: UploadTaskState,
-    patch: Partial<Pick<UploadTaskRecord, 'objectReady' | 'credentialExpiresAt'>>,
+    patch: Partial<Pick<UploadTaskRecord, 'objectReady' | 'credentialExpiresAt' | 'credentialId'>>,
     now: number,
   ): Promise<boolean>;
   /** Tasks in `state` whose credentials expired before `before` (uploading) or updated before it. */
@@ -377,9 +382,13 @@ export interface BucketRepo {
 export interface AccessKeyRepo {
   insert(key: AccessKeyRecord): Promise<void>;
   get(id: AccessKeyId): Promise<AccessKeyRecord | undefined>;
+  /** The library's permanent key pair (the one `library create` printed). */
+  permanentFor(libraryId: LibraryId): Promise<AccessKeyRecord | undefined>;
   delete(id: AccessKeyId): Promise<void>;
   /** Temporary keys scoped to an upload: removed when the upload ends. */
   deleteForUpload(uploadId: string): Promise<number>;
+  /** Temporary keys scoped to one object (simple and form upload grants). */
+  deleteForObject(bucket: BucketName, key: string): Promise<number>;
   deleteExpired(now: number): Promise<number>;
 }
 

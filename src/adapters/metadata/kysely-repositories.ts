@@ -185,7 +185,7 @@ function toAccessKey(row: AccessKeysTable): AccessKeyRecord {
     secret: row.secret,
     libraryId: row.library_id as LibraryId,
     bucket: row.bucket as BucketName,
-    sessionTokenHash: row.session_token_hash,
+    sessionToken: row.session_token,
     expiresAt: row.expires_at === null ? null : Number(row.expires_at),
     scope: row.scope === null ? null : JSON.parse(row.scope),
     createdAt: Number(row.created_at),
@@ -207,9 +207,10 @@ class KyselyAccessKeyRepo implements AccessKeyRepo {
         secret: key.secret,
         library_id: key.libraryId,
         bucket: key.bucket,
-        session_token_hash: key.sessionTokenHash,
+        session_token: key.sessionToken,
         expires_at: key.expiresAt,
         scope: key.scope === null ? null : json(key.scope),
+        object_key: key.scope?.key ?? null,
         upload_id: key.scope?.uploadId ?? null,
         created_at: key.createdAt,
       })
@@ -221,12 +222,32 @@ class KyselyAccessKeyRepo implements AccessKeyRepo {
     return row && toAccessKey(row);
   }
 
+  async permanentFor(libraryId: LibraryId): Promise<AccessKeyRecord | undefined> {
+    const row = await this.db
+      .selectFrom('access_keys')
+      .selectAll()
+      .where('library_id', '=', libraryId)
+      .where('session_token', 'is', null)
+      .orderBy('created_at')
+      .executeTakeFirst();
+    return row && toAccessKey(row);
+  }
+
   async delete(id: AccessKeyId): Promise<void> {
     await this.db.deleteFrom('access_keys').where('id', '=', id).execute();
   }
 
   async deleteForUpload(uploadId: string): Promise<number> {
     const r = await this.db.deleteFrom('access_keys').where('upload_id', '=', uploadId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async deleteForObject(bucket: BucketName, key: string): Promise<number> {
+    const r = await this.db
+      .deleteFrom('access_keys')
+      .where('bucket', '=', bucket)
+      .where('object_key', '=', key)
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 

@@ -505,6 +505,7 @@ function toTask(row: UploadTasksTable): UploadTaskRecord {
     force: Number(row.force) === 1,
     objectKey: row.object_key,
     uploadId: row.upload_id,
+    credentialId: row.credential_id,
     state: row.state as UploadTaskState,
     objectReady: Number(row.object_ready) === 1,
     credentialExpiresAt: Number(row.credential_expires_at),
@@ -516,7 +517,9 @@ function toTask(row: UploadTasksTable): UploadTaskRecord {
   };
 }
 
-type TaskPatch = Partial<Pick<UploadTaskRecord, 'objectReady' | 'result' | 'credentialExpiresAt' | 'strategy'>>;
+type TaskPatch = Partial<
+  Pick<UploadTaskRecord, 'objectReady' | 'result' | 'credentialExpiresAt' | 'credentialId' | 'strategy'>
+>;
 
 function patchColumns(patch: TaskPatch): Partial<UploadTasksTable> {
   const out: Partial<UploadTasksTable> = {};
@@ -524,6 +527,7 @@ function patchColumns(patch: TaskPatch): Partial<UploadTasksTable> {
   if (patch.result !== undefined) out.result = patch.result;
   if (patch.credentialExpiresAt !== undefined) out.credential_expires_at = patch.credentialExpiresAt;
   if (patch.strategy !== undefined) out.strategy = patch.strategy;
+  if (patch.credentialId !== undefined) out.credential_id = patch.credentialId;
   return out;
 }
 
@@ -547,6 +551,7 @@ export class KyselyUploadTaskRepo implements UploadTaskRepo {
         force: t.force ? 1 : 0,
         object_key: t.objectKey,
         upload_id: t.uploadId,
+        credential_id: t.credentialId,
         state: t.state,
         object_ready: t.objectReady ? 1 : 0,
         credential_expires_at: t.credentialExpiresAt,
@@ -587,7 +592,7 @@ export class KyselyUploadTaskRepo implements UploadTaskRepo {
   async update(
     confirmKey: string,
     state: UploadTaskState,
-    patch: Partial<Pick<UploadTaskRecord, 'objectReady' | 'credentialExpiresAt'>>,
+    patch: Partial<Pick<UploadTaskRecord, 'objectReady' | 'credentialExpiresAt' | 'credentialId'>>,
     now: number,
   ): Promise<boolean> {
     const r = await this.db

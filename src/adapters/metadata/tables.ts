@@ -28,9 +28,10 @@ export interface AccessKeysTable {
   secret: string;
   library_id: string;
   bucket: string;
-  session_token_hash: string | null;
+  session_token: string | null;
   expires_at: number | null;
   scope: string | null;
+  object_key: string | null;
   upload_id: string | null;
   created_at: number;
 }
@@ -143,6 +144,7 @@ export interface UploadTasksTable {
   force: number;
   object_key: string;
   upload_id: string | null;
+  credential_id: string | null;
   state: string;
   object_ready: number;
   credential_expires_at: number;

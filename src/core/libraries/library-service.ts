@@ -90,7 +90,7 @@ export class LibraryService {
         secret: secretAccessKey,
         libraryId: library.id,
         bucket: library.bucket,
-        sessionTokenHash: null,
+        sessionToken: null,
         expiresAt: null,
         scope: null,
         createdAt: now,

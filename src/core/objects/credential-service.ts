@@ -67,12 +67,12 @@ export class CredentialService {
         'The access key ID you provided does not exist in our records.',
       );
     }
-    if (key.sessionTokenHash !== null) {
+    if (key.sessionToken !== null) {
       if (sessionToken === undefined || sessionToken === '') {
         throw new AppError('AccessDenied', 'Temporary credentials need their security token.');
       }
       const given = Buffer.from(sha256Hex(sessionToken));
-      const stored = Buffer.from(key.sessionTokenHash);
+      const stored = Buffer.from(sha256Hex(key.sessionToken));
       if (given.length !== stored.length || !timingSafeEqual(given, stored)) {
         throw new AppError('InvalidToken', 'The provided security token is malformed or otherwise invalid.');
       }
@@ -134,12 +134,19 @@ export class CredentialService {
       secret: credential.secretAccessKey,
       libraryId: input.libraryId,
       bucket: input.bucket,
-      sessionTokenHash: sha256Hex(credential.sessionToken),
+      sessionToken: credential.sessionToken,
       expiresAt: input.expiresAt,
       scope: input.scope,
       createdAt: this.#clock.now(),
     });
     return credential;
+  }
+
+  /** A temporary credential by id, to sign again with it; undefined once expired or revoked. */
+  async temporary(id: string): Promise<TemporaryCredential | undefined> {
+    const key = await this.#store.accessKeys.get(id as AccessKeyId);
+    if (!key || key.sessionToken === null || key.expiresAt === null || key.expiresAt < this.#clock.now()) return undefined;
+    return { accessKeyId: key.id, secretAccessKey: key.secret, sessionToken: key.sessionToken, expiresAt: key.expiresAt };
   }
 
   /** Removes temporary keys that expired more than `graceMs` ago. */

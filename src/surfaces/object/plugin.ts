@@ -98,8 +98,10 @@ function renderError(
   if (!request.raw.readableEnded && request.method !== 'GET' && request.method !== 'HEAD') {
     reply.header('connection', 'close');
     request.raw.resume();
-    const socket = request.raw.socket;
-    reply.raw.once('finish', () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
+    // Not request.raw.socket: Node sets it to null when a body iterator stops early (an error
+    // mid-body), while the response keeps its socket until it finishes.
+    const socket = reply.raw.socket;
+    reply.raw.once('finish', () => setTimeout(() => socket?.destroy(), LINGER_MS).unref());
   }
   const resource = target ? `${target.host}${target.path}` : undefined;
   reply.code(status).header('x-cos-trace-id', requestId);

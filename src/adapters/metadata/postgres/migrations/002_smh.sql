@@ -72,6 +72,7 @@ CREATE TABLE upload_tasks (
   force BIGINT NOT NULL,
   object_key TEXT NOT NULL,
   upload_id TEXT,
+  credential_id TEXT,
   state TEXT NOT NULL,
   object_ready BIGINT NOT NULL,
   credential_expires_at BIGINT NOT NULL,

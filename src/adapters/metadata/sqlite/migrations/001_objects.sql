@@ -27,13 +27,15 @@ CREATE TABLE access_keys (
   secret TEXT NOT NULL,
   library_id TEXT NOT NULL,
   bucket TEXT NOT NULL,
-  session_token_hash TEXT,
+  session_token TEXT,
   expires_at INTEGER,
   scope TEXT,
+  object_key TEXT,
   upload_id TEXT,
   created_at INTEGER NOT NULL
 );
 CREATE INDEX access_keys_upload ON access_keys (upload_id) WHERE upload_id IS NOT NULL;
+CREATE INDEX access_keys_object ON access_keys (bucket, object_key) WHERE object_key IS NOT NULL;
 CREATE INDEX access_keys_expiry ON access_keys (expires_at) WHERE expires_at IS NOT NULL;
 
 CREATE TABLE objects (

@@ -72,6 +72,7 @@ CREATE TABLE upload_tasks (
   force INTEGER NOT NULL,
   object_key TEXT NOT NULL,
   upload_id TEXT,
+  credential_id TEXT,
   state TEXT NOT NULL,
   object_ready INTEGER NOT NULL,
   credential_expires_at INTEGER NOT NULL,

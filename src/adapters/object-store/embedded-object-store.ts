@@ -1,0 +1,273 @@
+// ObjectStore over mediahost's own object API (embedded mode): operations call the object services
+// directly, and upload grants are COS-signed requests with temporary credentials scoped to one object
+// (and upload), valid until the task's expiration, aimed at this server's public URL.
+import type { Readable } from 'node:stream';
+import { AppError, isAppError } from '../../core/errors.ts';
+import type { BucketName, UploadId } from '../../core/ids.ts';
+import type { CredentialService, ObjectAction } from '../../core/objects/credential-service.ts';
+import type { MultipartService } from '../../core/objects/multipart-service.ts';
+import type { ObjectService } from '../../core/objects/object-service.ts';
+import { cosPolicySignature, signCosRequest } from '../../lib/cos-signature.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { AccessKeyRecord, MetadataStore, ObjectRecord } from '../../ports/metadata-store.ts';
+import type {
+  GrantRequest,
+  ObjectLocation,
+  ObjectStore,
+  StoredObjectInfo,
+  UploadedPart,
+  UploadGrant,
+} from '../../ports/object-store.ts';
+
+export interface EmbeddedObjectStoreDeps {
+  store: MetadataStore;
+  objects: ObjectService;
+  multipart: MultipartService;
+  credentials: CredentialService;
+  clock: Clock;
+  /** The server's public URL, known once it listens. */
+  publicUrl: () => string;
+}
+
+function info(o: ObjectRecord): StoredObjectInfo {
+  return { size: o.size, etag: o.etag, crc64: o.crc64, contentType: o.headers.contentType, lastModified: o.lastModified };
+}
+
+const ACTIONS: Record<GrantRequest['flavour'], ObjectAction[]> = {
+  simple: ['PutObject'],
+  form: ['PostObject'],
+  multipart: ['UploadPart'],
+};
+
+const encodeKey = (key: string): string => encodeURIComponent(key).replace(/%2F/g, '/');
+
+export class EmbeddedObjectStore implements ObjectStore {
+  readonly #d: EmbeddedObjectStoreDeps;
+  readonly #signingKeys = new Map<string, AccessKeyRecord>();
+
+  constructor(deps: EmbeddedObjectStoreDeps) {
+    this.#d = deps;
+  }
+
+  #bucket(loc: ObjectLocation): BucketName {
+    return loc.library.bucket;
+  }
+
+  #target(loc: ObjectLocation, uploadId: string) {
+    return { bucket: this.#bucket(loc), key: loc.key, uploadId };
+  }
+
+  async createMultipartUpload(loc: ObjectLocation, options: { contentType: string }): Promise<string> {
+    const upload = await this.#d.multipart.create({
+      bucket: this.#bucket(loc),
+      key: loc.key,
+      dialect: 'cos',
+      headers: { contentType: options.contentType, storageClass: 'STANDARD', meta: {} },
+      owner: 'smh',
+      checksumAlgorithm: null,
+    });
+    return upload.id;
+  }
+
+  async listParts(loc: ObjectLocation, uploadId: string): Promise<UploadedPart[] | undefined> {
+    const parts: UploadedPart[] = [];
+    try {
+      for (let marker = 0; ; ) {
+        const page = await this.#d.multipart.listParts(this.#target(loc, uploadId), marker, 1000);
+        for (const p of page.parts) {
+          parts.push({ partNumber: p.partNumber, etag: p.etag, size: p.size, lastModified: p.lastModified });
+        }
+        if (!page.isTruncated) return parts;
+        marker = page.nextPartNumberMarker;
+      }
+    } catch (err) {
+      if (isAppError(err) && err.code === 'NoSuchUpload') return undefined;
+      throw err;
+    }
+  }
+
+  async completeMultipartUpload(
+    loc: ObjectLocation,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string }[],
+  ): Promise<StoredObjectInfo> {
+    try {
+      await this.#d.multipart.complete({
+        ...this.#target(loc, uploadId),
+        dialect: 'cos',
+        parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag, checksums: {} })),
+      });
+    } catch (err) {
+      if (isAppError(err) && err.code === 'EntityTooSmall') {
+        throw new AppError('MultipartUploadPartTooSmall', `Part ${err.details.PartNumber} is smaller than the minimum part size.`, {
+          details: err.details,
+        });
+      }
+      throw err;
+    }
+    return info(await this.#d.objects.headObject(this.#bucket(loc), loc.key));
+  }
+
+  async abortMultipartUpload(loc: ObjectLocation, uploadId: string): Promise<void> {
+    try {
+      await this.#d.multipart.abort(this.#target(loc, uploadId));
+    } catch (err) {
+      if (!(isAppError(err) && err.code === 'NoSuchUpload')) throw err;
+    }
+    await this.revokeGrants(loc, uploadId);
+  }
+
+  async headObject(loc: ObjectLocation): Promise<StoredObjectInfo | undefined> {
+    const object = await this.#d.store.objects.get(this.#bucket(loc), loc.key);
+    return object && info(object);
+  }
+
+  async deleteObject(loc: ObjectLocation): Promise<void> {
+    await this.#d.objects.deleteObject(this.#bucket(loc), loc.key);
+  }
+
+  async copyObject(from: ObjectLocation, to: ObjectLocation): Promise<StoredObjectInfo> {
+    const copied = await this.#d.objects.copyObject({
+      source: { bucket: this.#bucket(from), key: from.key },
+      target: { bucket: this.#bucket(to), key: to.key },
+      dialect: 'cos',
+    });
+    return info(copied);
+  }
+
+  async grantUpload(loc: ObjectLocation, request: GrantRequest): Promise<UploadGrant> {
+    const bucket = this.#bucket(loc);
+    const reused = request.reuseCredential ? await this.#d.credentials.temporary(request.reuseCredential) : undefined;
+    const credential =
+      reused ??
+      (await this.#d.credentials.issueTemporary({
+        libraryId: loc.library.id,
+        bucket,
+        scope: {
+          key: loc.key,
+          actions: ACTIONS[request.flavour],
+          ...(request.uploadId ? { uploadId: request.uploadId } : {}),
+          ...(request.trafficLimit ? { trafficLimit: request.trafficLimit } : {}),
+        },
+        expiresAt: request.expiresAt,
+      }));
+    const expiresAt = credential.expiresAt;
+    const base = new URL(this.#d.publicUrl());
+    const domain = base.host;
+    const start = Math.floor(this.#d.clock.now() / 1000) - 60;
+    const end = Math.floor(expiresAt / 1000);
+    const contentType = request.contentType ?? 'application/octet-stream';
+    // COS: x-cos-traffic-limit is bit/s.
+    const limit: Record<string, string> = request.trafficLimit
+      ? { 'x-cos-traffic-limit': String(request.trafficLimit * 8) }
+      : {};
+
+    if (request.flavour === 'form') {
+      const keyTime = `${start};${end}`;
+      const policy = Buffer.from(
+        JSON.stringify({
+          expiration: new Date(expiresAt).toISOString(),
+          conditions: [
+            { bucket },
+            { key: loc.key },
+            { 'q-sign-algorithm': 'sha1' },
+            { 'q-ak': credential.accessKeyId },
+            { 'q-sign-time': keyTime },
+            ...(request.maxSize !== undefined ? [['content-length-range', 0, request.maxSize]] : []),
+          ],
+        }),
+      );
+      return {
+        domain,
+        path: '/',
+        url: `${base.origin}/`,
+        form: {
+          key: loc.key,
+          'Content-Type': contentType,
+          'x-cos-security-token': credential.sessionToken,
+          policy: policy.toString('base64'),
+          'q-sign-algorithm': 'sha1',
+          'q-ak': credential.accessKeyId,
+          'q-key-time': keyTime,
+          'q-signature': cosPolicySignature(credential.secretAccessKey, keyTime, policy),
+          ...limit,
+        },
+        expiresAt,
+        credentialId: credential.accessKeyId,
+      };
+    }
+
+    const path = `/${bucket}/${encodeKey(loc.key)}`;
+    const query: [string, string][] = request.uploadId ? [['uploadId', request.uploadId]] : [];
+    const authorization = signCosRequest({
+      secretId: credential.accessKeyId,
+      secretKey: credential.secretAccessKey,
+      method: 'PUT',
+      path: `/${bucket}/${loc.key}`,
+      query,
+      headers: { host: domain, ...limit },
+      startSeconds: start,
+      endSeconds: end,
+    });
+    return {
+      domain,
+      path,
+      url: `${base.origin}${path}`,
+      headers: {
+        'Content-Type': contentType,
+        Authorization: authorization,
+        'x-cos-security-token': credential.sessionToken,
+        ...limit,
+      },
+      expiresAt,
+      credentialId: credential.accessKeyId,
+    };
+  }
+
+  async revokeGrants(loc: ObjectLocation, uploadId?: string): Promise<void> {
+    if (uploadId) await this.#d.store.accessKeys.deleteForUpload(uploadId as UploadId);
+    await this.#d.store.accessKeys.deleteForObject(this.#bucket(loc), loc.key);
+  }
+
+  /** The library's permanent key, which signs download URLs; keys never change, so it is cached. */
+  async #signingKey(loc: ObjectLocation): Promise<AccessKeyRecord> {
+    const cached = this.#signingKeys.get(loc.library.id);
+    if (cached) return cached;
+    const key = await this.#d.store.accessKeys.permanentFor(loc.library.id);
+    if (!key) throw new AppError('InternalError', `library ${loc.library.id} has no permanent key`);
+    this.#signingKeys.set(loc.library.id, key);
+    return key;
+  }
+
+  async presignGet(loc: ObjectLocation, options: { expiresInSeconds: number; query?: Record<string, string> }): Promise<string> {
+    const key = await this.#signingKey(loc);
+    const base = new URL(this.#d.publicUrl());
+    const bucket = this.#bucket(loc);
+    const now = Math.floor(this.#d.clock.now() / 1000);
+    const query = Object.entries(options.query ?? {});
+    const auth = signCosRequest({
+      secretId: key.id,
+      secretKey: key.secret,
+      method: 'GET',
+      path: `/${bucket}/${loc.key}`,
+      query,
+      headers: { host: base.host },
+      startSeconds: now - 60,
+      endSeconds: now + options.expiresInSeconds,
+    });
+    const extra = query.map(([k, v]) => `&${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('');
+    const signature = auth
+      .split('&')
+      .map((field) => {
+        const eq = field.indexOf('=');
+        return `${field.slice(0, eq)}=${encodeURIComponent(field.slice(eq + 1))}`;
+      })
+      .join('&');
+    return `${base.origin}/${bucket}/${encodeKey(loc.key)}?${signature}${extra}`;
+  }
+
+  async read(loc: ObjectLocation, range?: { start: number; end: number }, signal?: AbortSignal): Promise<Readable> {
+    const reader = await this.#d.objects.getObject(this.#bucket(loc), loc.key);
+    return reader.open(range, signal);
+  }
+}

@@ -1,0 +1,169 @@
+// Tenant spaces (spec smh §1.2, §2.2) and their quotas (§2.6). A single-tenant library has exactly the
+// space "-"; a multi-tenant library's spaces are created and deleted through the API.
+import type { Clock } from '../../ports/clock.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { MetadataStore, QuotaRecord, SpaceExtension, SpaceRecord } from '../../ports/metadata-store.ts';
+import type { ObjectStore } from '../../ports/object-store.ts';
+import { AppError } from '../errors.ts';
+import { randomString } from '../ids.ts';
+import { type AccessContext, hasGrant, requireAnyGrant, requireSpaceAccess } from '../tokens/access.ts';
+
+const SPACE_ID = /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/;
+const MAX_LIST = 1000;
+
+export interface SpaceListResult {
+  list: SpaceRecord[];
+  nextMarker: string | undefined;
+}
+
+export class SpaceService {
+  readonly #store: MetadataStore;
+  readonly #objects: ObjectStore;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+
+  constructor(deps: { store: MetadataStore; objects: ObjectStore; clock: Clock; logger: Logger }) {
+    this.#store = deps.store;
+    this.#objects = deps.objects;
+    this.#clock = deps.clock;
+    this.#logger = deps.logger;
+  }
+
+  /** The space the caller wants, after checking the caller may touch it. */
+  async require(ctx: AccessContext, spaceId: string): Promise<SpaceRecord> {
+    requireSpaceAccess(ctx, spaceId);
+    const space = await this.#store.spaces.get(ctx.library.id, spaceId);
+    if (!space) throw new AppError('SpaceNotFound', `Space ${spaceId} does not exist.`);
+    return space;
+  }
+
+  async create(ctx: AccessContext, input: { spaceId?: string; extension: SpaceExtension }): Promise<SpaceRecord> {
+    if (!ctx.library.isMultiTenant) throw new AppError('NotMultiSpaceLibrary', 'This library is single-tenant.');
+    requireAnyGrant(ctx, ['create_space'], 'create spaces');
+    const id = input.spaceId ?? `space${randomString(13, '0123456789abcdefghijklmnopqrstuvwxyz')}`;
+    if (!SPACE_ID.test(id)) {
+      throw new AppError('SpaceIdInvalid', 'A space id is 2 to 32 of a-z, 0-9 and "-", not starting or ending with "-".');
+    }
+    const space: SpaceRecord = {
+      libraryId: ctx.library.id,
+      id,
+      userId: ctx.userId,
+      extension: input.extension,
+      quotaId: null,
+      usedBytes: 0,
+      createdAt: this.#clock.now(),
+    };
+    if (!(await this.#store.spaces.insert(space))) {
+      throw new AppError('SpaceAlreadyExists', `Space ${id} already exists.`);
+    }
+    return space;
+  }
+
+  /** admin/space_admin see every space; other tokens the spaces their user created. */
+  async list(ctx: AccessContext, input: { marker?: string; limit?: number; prefix?: string }): Promise<SpaceListResult> {
+    if (!ctx.library.isMultiTenant) throw new AppError('NotMultiSpaceLibrary', 'This library is single-tenant.');
+    const limit = Math.min(Math.max(1, input.limit ?? MAX_LIST), MAX_LIST);
+    const all = hasGrant(ctx, 'space_admin');
+    const rows = await this.#store.spaces.list(ctx.library.id, {
+      after: input.marker ?? '',
+      limit: limit + 1,
+      ...(all ? {} : { userId: ctx.userId }),
+      ...(input.prefix ? { prefix: input.prefix } : {}),
+    });
+    const list = rows.slice(0, limit);
+    return { list, nextMarker: rows.length > limit ? list.at(-1)?.id : undefined };
+  }
+
+  /** Deletes a space; its files and unfinished uploads go with it (force), or it must be empty. */
+  async delete(ctx: AccessContext, spaceId: string, force: boolean): Promise<void> {
+    if (!ctx.library.isMultiTenant || spaceId === '-') {
+      throw new AppError('NotMultiSpaceLibrary', 'Only tenant spaces of a multi-tenant library can be deleted.');
+    }
+    requireAnyGrant(ctx, ['delete_space'], 'delete spaces');
+    await this.require(ctx, spaceId);
+    const count = await this.#store.inodes.countInSpace(ctx.library.id, spaceId);
+    if (count > 0 && !force) throw new AppError('SpaceNotEmpty', `Space ${spaceId} is not empty; pass force=1.`);
+    const root = await this.#store.inodes.descendants(ctx.library.id, spaceId, '');
+    await this.#store.transaction(async (tx) => {
+      await tx.inodes.delete(root.map((i) => i.id));
+      await tx.spaces.delete(ctx.library.id, spaceId);
+    });
+    for (const inode of root) {
+      if (!inode.objectKey) continue;
+      await this.#objects.deleteObject({ library: ctx.library, key: inode.objectKey }).catch((err: unknown) => {
+        this.#logger.warn({ err, key: inode.objectKey }, 'could not delete the object of a deleted space');
+      });
+    }
+  }
+
+  async setExtension(ctx: AccessContext, spaceId: string, patch: SpaceExtension): Promise<void> {
+    requireAnyGrant(ctx, ['space_admin'], 'change space attributes');
+    const space = await this.require(ctx, spaceId);
+    const { isMultiAlbum: _fixed, ...changes } = patch;
+    await this.#store.spaces.setExtension(ctx.library.id, spaceId, { ...space.extension, ...changes });
+  }
+
+  /** The quota covering a space, if any. */
+  async quotaOf(space: SpaceRecord): Promise<QuotaRecord | undefined> {
+    return space.quotaId === null ? undefined : this.#store.quotas.get(space.libraryId, space.quotaId);
+  }
+
+  /** SMH QuotaLimitReached when adding `bytes` to the space would pass its quota. */
+  async checkQuota(space: SpaceRecord, bytes: number): Promise<void> {
+    const quota = await this.quotaOf(space);
+    if (!quota) return;
+    const spaces = await this.#store.spaces.forQuota(quota.id);
+    const used = spaces.reduce((n, s) => n + s.usedBytes, 0);
+    if (used + bytes > quota.capacity) {
+      throw new AppError('QuotaLimitReached', `The quota of ${quota.capacity} bytes would be exceeded (${used} used).`);
+    }
+  }
+
+  async createQuota(
+    ctx: AccessContext,
+    input: { spaces: string[]; capacity: number; removeWhenExceed: boolean; removeAfterDays: number; removeNewest: boolean },
+  ): Promise<number> {
+    requireAnyGrant(ctx, ['space_admin'], 'manage quotas');
+    const spaces = ctx.library.isMultiTenant ? input.spaces : ['-'];
+    if (spaces.length === 0) throw new AppError('InvalidArgument', 'spaces lists the spaces the quota covers.');
+    for (const id of spaces) {
+      const space = await this.require(ctx, id);
+      if (space.quotaId !== null) throw new AppError('DuplicateQuota', `Space ${id} already has a quota.`);
+    }
+    return this.#store.transaction(async (tx) => {
+      const id = await tx.quotas.insert({
+        libraryId: ctx.library.id,
+        capacity: input.capacity,
+        removeWhenExceed: input.removeWhenExceed,
+        removeAfterDays: input.removeAfterDays,
+        removeNewest: input.removeNewest,
+        createdAt: this.#clock.now(),
+      });
+      await tx.spaces.setQuota(ctx.library.id, spaces, id);
+      return id;
+    });
+  }
+
+  async getQuota(ctx: AccessContext, spaceId: string): Promise<QuotaRecord> {
+    const space = await this.require(ctx, spaceId);
+    const quota = await this.quotaOf(space);
+    if (!quota) throw new AppError('NoQuota', `Space ${spaceId} has no quota.`);
+    return quota;
+  }
+
+  async updateQuota(
+    ctx: AccessContext,
+    spaceId: string,
+    patch: { capacity?: number; removeWhenExceed?: boolean; removeAfterDays?: number; removeNewest?: boolean },
+  ): Promise<void> {
+    requireAnyGrant(ctx, ['space_admin'], 'manage quotas');
+    const quota = await this.getQuota(ctx, spaceId);
+    if (patch.capacity !== undefined) {
+      const used = (await this.#store.spaces.forQuota(quota.id)).reduce((n, s) => n + s.usedBytes, 0);
+      if (patch.capacity < used) {
+        throw new AppError('QuotaCapacityLessThanSize', `The new capacity is below the ${used} bytes already used.`);
+      }
+    }
+    await this.#store.quotas.update({ ...quota, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) });
+  }
+}

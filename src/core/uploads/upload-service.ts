@@ -1,0 +1,446 @@
+// The SMH upload-task lifecycle (spec smh §2.3.1–2.3.8, §3): begin (form, simple, multipart, instant),
+// status, renew, cancel, confirm, and expiry of abandoned tasks. Bytes go straight to the object store
+// with the grants begin and renew sign; the file appears only at confirm.
+//
+// Races are settled by conditional state changes on the task: confirm moves uploading → confirming
+// → confirmed, cancel moves uploading → cancelled, so exactly one of them wins. A caller that meets a
+// task in `confirming` waits until it settles and then sees the outcome.
+import type { Clock } from '../../ports/clock.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type {
+  ConflictStrategy,
+  InodeAttributes,
+  InodeRecord,
+  MetadataStore,
+  SpaceRecord,
+  UploadFlavour,
+  UploadTaskRecord,
+} from '../../ports/metadata-store.ts';
+import type { ObjectLocation, ObjectStore, StoredObjectInfo, UploadedPart, UploadGrant } from '../../ports/object-store.ts';
+import { AppError, isAppError } from '../errors.ts';
+import { randomString } from '../ids.ts';
+import { contentTypeOf, validateName } from '../namespace/names.ts';
+import { type NamespaceService, newObjectKey, ROOT } from '../namespace/namespace-service.ts';
+import type { SpaceService } from '../spaces/space-service.ts';
+import { type AccessContext, type Grant, hasGrant, requireAnyGrant } from '../tokens/access.ts';
+import { instantHashes } from './instant-hash.ts';
+
+const MiB = 1024 * 1024;
+const UPLOAD_GRANTS: Grant[] = ['upload_file', 'upload_file_force', 'begin_upload', 'begin_upload_force'];
+const FORCE_GRANTS: Grant[] = ['upload_file_force', 'begin_upload_force'];
+const CONFIRM_GRANTS: Grant[] = ['upload_file', 'upload_file_force', 'confirm_upload'];
+/** How long a caller waits for a task another request is confirming. */
+const SETTLE_WAIT_MS = 30_000;
+/** A task stuck in `confirming` this long (its confirmer died) is returned to `uploading`. */
+const STUCK_CONFIRMING_MS = 5 * 60_000;
+const LOWER36 = '0123456789abcdefghijklmnopqrstuvwxyz';
+/** How long a confirmed task answers a repeated confirm. */
+const CONFIRMED_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+export interface BeginInput {
+  spaceId: string;
+  path: string[];
+  flavour: UploadFlavour;
+  strategy: ConflictStrategy;
+  filesize?: number;
+  trafficLimit?: number;
+  meta: Record<string, string>;
+  attributes: InodeAttributes;
+  beginningHash?: string;
+  fullHash?: string;
+  size?: number;
+}
+
+/** A file as SMH reports it after confirm (and instant upload). */
+export interface ConfirmedFile {
+  inode: InodeRecord;
+  path: string[] | null;
+  isOverwritten: boolean;
+}
+
+export type BeginOutcome =
+  | { kind: 'task'; task: UploadTaskRecord; grant: UploadGrant }
+  | { kind: 'send-full-hash' }
+  | { kind: 'instant'; file: ConfirmedFile };
+
+export interface TaskStatus {
+  task: UploadTaskRecord;
+  path: string[] | null;
+  parts: UploadedPart[] | undefined;
+  grant: UploadGrant | undefined;
+}
+
+export interface UploadServiceDeps {
+  store: MetadataStore;
+  objects: ObjectStore;
+  spaces: SpaceService;
+  namespace: NamespaceService;
+  clock: Clock;
+  logger: Logger;
+  credentialLifetimeMs: number;
+  taskGraceMs: number;
+}
+
+const confirmKeyNotFound = (): AppError =>
+  new AppError('ConfirmKeyNotFound', 'The confirm key does not exist, or its upload was cancelled or expired.');
+
+export class UploadService {
+  readonly #d: UploadServiceDeps;
+
+  constructor(deps: UploadServiceDeps) {
+    this.#d = deps;
+  }
+
+  #loc(ctx: Pick<AccessContext, 'library'>, task: Pick<UploadTaskRecord, 'objectKey'>): ObjectLocation {
+    return { library: ctx.library, key: task.objectKey };
+  }
+
+  #grant(ctx: AccessContext, task: UploadTaskRecord, fresh: boolean, trafficLimit?: number): Promise<UploadGrant> {
+    const limit = trafficLimit ?? task.options.trafficLimit;
+    return this.#d.objects.grantUpload(this.#loc(ctx, task), {
+      flavour: task.flavour,
+      expiresAt: this.#d.clock.now() + this.#d.credentialLifetimeMs,
+      contentType: contentTypeOf(task.path.at(-1)!),
+      ...(task.uploadId ? { uploadId: task.uploadId } : {}),
+      ...(limit ? { trafficLimit: limit } : {}),
+      ...(task.options.filesize !== undefined ? { maxSize: task.options.filesize } : {}),
+      ...(!fresh && task.credentialId ? { reuseCredential: task.credentialId } : {}),
+    });
+  }
+
+  /** The task behind a confirm key, in this library and space, visible to the caller. */
+  async #task(ctx: AccessContext, spaceId: string, confirmKey: string): Promise<{ task: UploadTaskRecord; space: SpaceRecord }> {
+    const space = await this.#d.spaces.require(ctx, spaceId);
+    const task = await this.#d.store.uploadTasks.get(confirmKey);
+    if (!task || task.libraryId !== ctx.library.id || task.spaceId !== spaceId) throw confirmKeyNotFound();
+    return { task, space };
+  }
+
+  /** Re-reads a task until it leaves `confirming` (another request is completing it). */
+  async #settled(confirmKey: string): Promise<UploadTaskRecord | undefined> {
+    const deadline = this.#d.clock.now() + SETTLE_WAIT_MS;
+    for (;;) {
+      const task = await this.#d.store.uploadTasks.get(confirmKey);
+      if (task?.state !== 'confirming') return task;
+      if (this.#d.clock.now() > deadline) throw new AppError('PathConflict', 'The upload is being confirmed by another request.');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async begin(ctx: AccessContext, input: BeginInput): Promise<BeginOutcome> {
+    requireAnyGrant(ctx, UPLOAD_GRANTS, 'upload files');
+    const force = FORCE_GRANTS.some((g) => hasGrant(ctx, g));
+    if (input.strategy === 'overwrite' && !force) {
+      throw new AppError('NoPermission', 'Overwriting needs upload_file_force or begin_upload_force.');
+    }
+    const name = input.path.at(-1);
+    if (name === undefined) throw new AppError('EmptyFileName', 'The upload path needs a file name.');
+    validateName(name, 'file');
+    const space = await this.#d.spaces.require(ctx, input.spaceId);
+    // SMH: uploads never create parent directories.
+    const parent = await this.#d.namespace.resolveDirectory(this.#d.store, space, input.path.slice(0, -1));
+    const existing = await this.#d.store.inodes.child(space.libraryId, space.id, parent?.id ?? ROOT, name);
+    if (existing && (input.strategy === 'ask' || (input.strategy === 'overwrite' && existing.type === 'dir'))) {
+      throw new AppError('SameNameDirectoryOrFileExists', `${input.path.join('/')} already exists.`);
+    }
+    if (input.filesize !== undefined) await this.#d.spaces.checkQuota(space, input.filesize);
+
+    const instant = await this.#instant(ctx, space, parent?.id ?? ROOT, input);
+    if (instant) return instant;
+
+    const now = this.#d.clock.now();
+    const objectKey = newObjectKey(ctx.library.id);
+    const uploadId =
+      input.flavour === 'multipart'
+        ? await this.#d.objects.createMultipartUpload({ library: ctx.library, key: objectKey }, { contentType: contentTypeOf(name) })
+        : null;
+    const task: UploadTaskRecord = {
+      confirmKey: `${randomString(8, LOWER36)}${now.toString(36)}${randomString(24, LOWER36)}`,
+      libraryId: ctx.library.id,
+      spaceId: space.id,
+      path: input.path,
+      flavour: input.flavour,
+      strategy: input.strategy,
+      force,
+      objectKey,
+      uploadId,
+      credentialId: null,
+      state: 'uploading',
+      objectReady: false,
+      credentialExpiresAt: now,
+      userId: ctx.userId,
+      options: {
+        meta: input.meta,
+        attributes: input.attributes,
+        ...(input.filesize !== undefined ? { filesize: input.filesize } : {}),
+        ...(input.trafficLimit !== undefined ? { trafficLimit: input.trafficLimit } : {}),
+        ...(input.beginningHash ? { beginningHash: input.beginningHash } : {}),
+        ...(input.fullHash ? { fullHash: input.fullHash } : {}),
+      },
+      result: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const grant = await this.#grant(ctx, task, true);
+    task.credentialExpiresAt = grant.expiresAt;
+    task.credentialId = grant.credentialId;
+    try {
+      await this.#d.store.uploadTasks.insert(task);
+    } catch (err) {
+      if (uploadId) await this.#d.objects.abortMultipartUpload(this.#loc(ctx, task), uploadId).catch(() => {});
+      throw err;
+    }
+    return { kind: 'task', task, grant };
+  }
+
+  /**
+   * SMH instant upload (§3.2): with a beginningHash matching a stored file of the same size the client
+   * is asked for the fullHash (202); with a matching fullHash the file is created from the stored
+   * bytes (200). Only files of the same space are candidates, so tenants learn nothing of each other.
+   */
+  async #instant(ctx: AccessContext, space: SpaceRecord, parentId: string, input: BeginInput): Promise<BeginOutcome | undefined> {
+    const size = input.size;
+    if (!input.beginningHash || size === undefined || size < MiB) return undefined;
+    const candidates = await this.#d.store.inodes.findByHash(space.libraryId, space.id, size, input.beginningHash.toLowerCase());
+    if (candidates.length === 0) return undefined;
+    if (!input.fullHash) return { kind: 'send-full-hash' };
+    const match = candidates.find((c) => c.fullHash === input.fullHash?.toLowerCase());
+    if (!match?.objectKey) return undefined;
+    const objectKey = newObjectKey(ctx.library.id);
+    await this.#d.objects.copyObject({ library: ctx.library, key: match.objectKey }, { library: ctx.library, key: objectKey });
+    try {
+      const placed = await this.#d.store.transaction(async (tx) => {
+        const result = await this.#d.namespace.placeFile(tx, {
+          space,
+          parentId,
+          name: input.path.at(-1)!,
+          strategy: input.strategy,
+          userId: ctx.userId,
+          content: {
+            size: match.size,
+            contentType: match.contentType ?? contentTypeOf(input.path.at(-1)!),
+            etag: match.etag,
+            crc64: match.crc64,
+            objectKey,
+            meta: input.meta,
+            attributes: input.attributes,
+            beginningHash: match.beginningHash,
+            fullHash: match.fullHash,
+          },
+        });
+        return { ...result, path: await this.#d.namespace.pathOf(tx, result.inode) };
+      });
+      await this.#d.namespace.discardObjects(ctx, [placed.displacedObjectKey]);
+      return { kind: 'instant', file: { inode: placed.inode, path: placed.path, isOverwritten: placed.isOverwritten } };
+    } catch (err) {
+      await this.#d.namespace.discardObjects(ctx, [objectKey]);
+      throw err;
+    }
+  }
+
+  async status(ctx: AccessContext, spaceId: string, confirmKey: string, options: { withPartInfo: boolean }): Promise<TaskStatus> {
+    requireAnyGrant(ctx, UPLOAD_GRANTS, 'see upload tasks');
+    const { task: found } = await this.#task(ctx, spaceId, confirmKey);
+    const task = found.state === 'confirming' ? ((await this.#settled(confirmKey)) ?? found) : found;
+    if (task.state === 'cancelled' || task.state === 'expired') throw confirmKeyNotFound();
+    if (task.state === 'confirmed') {
+      const inode = task.result ? await this.#d.store.inodes.get(ctx.library.id, spaceId, task.result) : undefined;
+      return { task, path: inode ? await this.#d.namespace.pathOf(this.#d.store, inode) : null, parts: undefined, grant: undefined };
+    }
+    let parts: UploadedPart[] | undefined;
+    let grant: UploadGrant | undefined;
+    if (task.flavour === 'multipart' && task.uploadId && !task.objectReady) {
+      parts = (await this.#d.objects.listParts(this.#loc(ctx, task), task.uploadId)) ?? [];
+      if (options.withPartInfo) grant = await this.#grant(ctx, task, false);
+    }
+    return { task, path: task.path, parts, grant };
+  }
+
+  async renew(ctx: AccessContext, spaceId: string, confirmKey: string, options: { trafficLimit?: number }): Promise<{ task: UploadTaskRecord; grant: UploadGrant }> {
+    requireAnyGrant(ctx, UPLOAD_GRANTS, 'renew upload tasks');
+    const { task: found } = await this.#task(ctx, spaceId, confirmKey);
+    const task = found.state === 'confirming' ? ((await this.#settled(confirmKey)) ?? found) : found;
+    if (task.state === 'confirmed') throw new AppError('UploadComplete', 'The upload is already confirmed.');
+    if (task.state !== 'uploading') throw confirmKeyNotFound();
+    if (task.flavour !== 'multipart') {
+      throw new AppError('NotMultipartUpload', 'Only multipart uploads renew; begin a simple or form upload again.');
+    }
+    const grant = await this.#grant(ctx, task, true, options.trafficLimit);
+    const updated = await this.#d.store.uploadTasks.update(
+      confirmKey,
+      'uploading',
+      { credentialExpiresAt: grant.expiresAt, credentialId: grant.credentialId },
+      this.#d.clock.now(),
+    );
+    if (!updated) {
+      await this.#d.objects.revokeGrants(this.#loc(ctx, task), task.uploadId ?? undefined);
+      const now = await this.#d.store.uploadTasks.get(confirmKey);
+      if (now?.state === 'confirmed' || now?.state === 'confirming') throw new AppError('UploadComplete', 'The upload is already confirmed.');
+      throw confirmKeyNotFound();
+    }
+    return { task: { ...task, credentialExpiresAt: grant.expiresAt, credentialId: grant.credentialId }, grant };
+  }
+
+  /** Frees what an unconfirmed task holds in the store: its multipart upload or object, and grants. */
+  async #release(ctx: Pick<AccessContext, 'library'>, task: UploadTaskRecord): Promise<void> {
+    const loc = this.#loc(ctx, task);
+    if (task.uploadId && !task.objectReady) await this.#d.objects.abortMultipartUpload(loc, task.uploadId);
+    else await this.#d.objects.deleteObject(loc);
+    await this.#d.objects.revokeGrants(loc, task.uploadId ?? undefined);
+  }
+
+  async cancel(ctx: AccessContext, spaceId: string, confirmKey: string): Promise<void> {
+    requireAnyGrant(ctx, UPLOAD_GRANTS, 'cancel upload tasks');
+    await this.#task(ctx, spaceId, confirmKey);
+    for (;;) {
+      // A task being confirmed settles first: cancel then loses to a confirm that succeeded, and
+      // tries again after one that failed.
+      const task = await this.#settled(confirmKey);
+      if (task?.state === 'confirmed') throw new AppError('UploadComplete', 'The upload is already confirmed and cannot be cancelled.');
+      if (task?.state !== 'uploading') throw confirmKeyNotFound();
+      if (await this.#d.store.uploadTasks.transition(confirmKey, 'uploading', 'cancelled', {}, this.#d.clock.now())) {
+        await this.#release(ctx, task);
+        return;
+      }
+    }
+  }
+
+  /** Makes the bytes a complete object: completes a multipart upload, or checks a simple/form one arrived. */
+  async #finishBytes(ctx: AccessContext, task: UploadTaskRecord): Promise<StoredObjectInfo> {
+    const loc = this.#loc(ctx, task);
+    if (task.uploadId && !task.objectReady) {
+      const parts = await this.#d.objects.listParts(loc, task.uploadId);
+      // SMH completes parts 1..N itself; a gap or no part at all means the bytes are not all there.
+      if (!parts || parts.length === 0 || parts.some((p, i) => p.partNumber !== i + 1)) {
+        throw new AppError('MultipartUploadIncomplete', 'Parts are missing: upload parts 1..N without gaps before confirming.');
+      }
+      const object = await this.#d.objects.completeMultipartUpload(loc, task.uploadId, parts);
+      await this.#d.store.uploadTasks.update(task.confirmKey, 'confirming', { objectReady: true }, this.#d.clock.now());
+      return object;
+    }
+    const object = await this.#d.objects.headObject(loc);
+    if (!object) throw new AppError('UploadIncomplete', 'The file has not been uploaded yet.');
+    return object;
+  }
+
+  async confirm(
+    ctx: AccessContext,
+    spaceId: string,
+    confirmKey: string,
+    input: { strategy?: ConflictStrategy; crc64?: string; attributes: InodeAttributes },
+  ): Promise<ConfirmedFile> {
+    requireAnyGrant(ctx, CONFIRM_GRANTS, 'confirm uploads');
+    const { task: found, space } = await this.#task(ctx, spaceId, confirmKey);
+    const now = this.#d.clock.now();
+    if (!(await this.#d.store.uploadTasks.transition(confirmKey, 'uploading', 'confirming', {}, now))) {
+      const settled = await this.#settled(confirmKey);
+      if (settled?.state === 'confirmed') return this.#confirmedFile(ctx, settled);
+      if (settled?.state === 'uploading') return this.confirm(ctx, spaceId, confirmKey, input);
+      throw confirmKeyNotFound();
+    }
+    const task = { ...found, state: 'confirming' as const };
+    const strategy = input.strategy ?? task.strategy;
+    let object: StoredObjectInfo;
+    try {
+      if (strategy === 'overwrite' && !task.force && !hasGrant(ctx, 'upload_file_force')) {
+        throw new AppError('NoPermission', 'Overwriting needs a task begun with a _force grant, or upload_file_force.');
+      }
+      object = await this.#finishBytes(ctx, task);
+      if (input.crc64 !== undefined && object.crc64 !== null && input.crc64 !== object.crc64) {
+        throw new AppError('BadCrc64', `The crc64 ${input.crc64} does not match the uploaded bytes (${object.crc64}).`);
+      }
+      await this.#d.spaces.checkQuota(space, object.size);
+    } catch (err) {
+      await this.#d.store.uploadTasks.transition(confirmKey, 'confirming', 'uploading', {}, this.#d.clock.now());
+      throw err;
+    }
+    const hashes = await this.#verifiedHashes(ctx, task);
+    try {
+      const placed = await this.#d.store.transaction(async (tx) => {
+        const parent = await this.#d.namespace.resolveDirectory(tx, space, task.path.slice(0, -1));
+        const result = await this.#d.namespace.placeFile(tx, {
+          space,
+          parentId: parent?.id ?? ROOT,
+          name: task.path.at(-1)!,
+          strategy,
+          userId: task.userId,
+          content: {
+            size: object.size,
+            contentType: object.contentType,
+            etag: object.etag,
+            crc64: object.crc64,
+            objectKey: task.objectKey,
+            meta: task.options.meta,
+            attributes: { ...task.options.attributes, ...input.attributes },
+            beginningHash: hashes?.beginningHash ?? null,
+            fullHash: hashes?.fullHash ?? null,
+          },
+        });
+        const done = await tx.uploadTasks.transition(confirmKey, 'confirming', 'confirmed', {
+          result: result.inode.id,
+          strategy: result.isOverwritten ? 'overwrite' : strategy,
+        });
+        if (!done) throw new AppError('PathConflict', 'The upload task changed while it was being confirmed.');
+        return { ...result, path: await this.#d.namespace.pathOf(tx, result.inode) };
+      });
+      await this.#d.namespace.discardObjects(ctx, [placed.displacedObjectKey]);
+      await this.#d.objects.revokeGrants(this.#loc(ctx, task), task.uploadId ?? undefined).catch(() => {});
+      return { inode: placed.inode, path: placed.path, isOverwritten: placed.isOverwritten };
+    } catch (err) {
+      // The bytes stay (objectReady) so a later confirm, perhaps with another strategy, can finish.
+      await this.#d.store.uploadTasks.transition(confirmKey, 'confirming', 'uploading', {}, this.#d.clock.now());
+      throw err;
+    }
+  }
+
+  /** A repeated confirm answers with the file the first one created (the Flutter SDK relies on it). */
+  async #confirmedFile(ctx: AccessContext, task: UploadTaskRecord): Promise<ConfirmedFile> {
+    const inode = task.result ? await this.#d.store.inodes.get(ctx.library.id, task.spaceId, task.result) : undefined;
+    if (!inode) throw new AppError('FileNotFound', 'The confirmed file has since been deleted.');
+    return { inode, path: await this.#d.namespace.pathOf(this.#d.store, inode), isOverwritten: task.strategy === 'overwrite' };
+  }
+
+  /** Hashes for instant upload, recorded only when the client declared them and the bytes agree. */
+  async #verifiedHashes(ctx: AccessContext, task: UploadTaskRecord): Promise<{ beginningHash: string; fullHash: string } | undefined> {
+    if (!task.options.beginningHash) return undefined;
+    try {
+      const hashes = await instantHashes(await this.#d.objects.read(this.#loc(ctx, task)));
+      if (hashes.beginningHash !== task.options.beginningHash.toLowerCase()) return undefined;
+      if (task.options.fullHash && hashes.fullHash !== task.options.fullHash.toLowerCase()) return undefined;
+      return hashes;
+    } catch (err) {
+      this.#d.logger.warn({ err, confirmKey: task.confirmKey }, 'could not hash an upload for instant upload');
+      return undefined;
+    }
+  }
+
+  /**
+   * Expires tasks whose credentials ran out more than the grace period ago and that were not renewed:
+   * their bytes are reclaimed and their confirm keys answer 404. Also returns tasks whose confirmer died
+   * (stuck in `confirming`) to `uploading`.
+   */
+  async expireStale(): Promise<number> {
+    const { store, clock } = this.#d;
+    const now = clock.now();
+    let count = 0;
+    for (const task of await store.uploadTasks.listStale('confirming', now - STUCK_CONFIRMING_MS, 200)) {
+      await store.uploadTasks.transition(task.confirmKey, 'confirming', 'uploading', {}, now);
+    }
+    // Finished tasks are kept a while (a repeated confirm answers from them), then forgotten.
+    for (const state of ['cancelled', 'expired', 'confirmed'] as const) {
+      const keep = state === 'confirmed' ? CONFIRMED_RETENTION_MS : this.#d.taskGraceMs;
+      for (const task of await store.uploadTasks.listStale(state, now - keep, 500)) await store.uploadTasks.delete(task.confirmKey);
+    }
+    for (const task of await store.uploadTasks.listStale('uploading', now - this.#d.taskGraceMs, 200)) {
+      if (!(await store.uploadTasks.transition(task.confirmKey, 'uploading', 'expired', {}, now))) continue;
+      const library = await store.libraries.get(task.libraryId);
+      if (library) {
+        await this.#release({ library }, task).catch((err: unknown) => {
+          if (!isAppError(err)) this.#d.logger.warn({ err, confirmKey: task.confirmKey }, 'could not release an expired upload');
+        });
+      }
+      count++;
+    }
+    return count;
+  }
+}

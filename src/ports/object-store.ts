@@ -1,0 +1,88 @@
+// ObjectStore: where the bytes of SMH files live, seen from the business layer. In embedded mode it
+// is mediahost's own object API; in scale-out mode an external S3-compatible store. Either way
+// clients send bytes straight to it with the grants this port signs, and the business layer only
+// creates, inspects, completes, aborts and deletes.
+//
+// Contract: listParts answers undefined for an upload that no longer exists; abort and delete are
+// idempotent; completeMultipartUpload fails with AppError 'MultipartUploadPartTooSmall' when a
+// non-last part is below the store's minimum.
+import type { Readable } from 'node:stream';
+import type { LibraryRecord } from './metadata-store.ts';
+
+export interface ObjectLocation {
+  library: LibraryRecord;
+  /** Key of the object in the library's storage, e.g. `smh…/k3j…`. Never a user path. */
+  key: string;
+}
+
+export interface StoredObjectInfo {
+  size: number;
+  /** Without quotes. */
+  etag: string;
+  /** CRC-64/XZ as unsigned decimal, when the store reports it. */
+  crc64: string | null;
+  contentType: string;
+  lastModified: number;
+}
+
+export interface UploadedPart {
+  partNumber: number;
+  /** Without quotes. */
+  etag: string;
+  size: number;
+  lastModified: number;
+}
+
+export type GrantFlavour = 'simple' | 'form' | 'multipart';
+
+/** What a client needs to send bytes to the store, in the SMH begin/renew shapes. */
+export interface UploadGrant {
+  /** host[:port] of the storage endpoint. */
+  domain: string;
+  /** Request path on that domain ("/" for form uploads). */
+  path: string;
+  /** The full URL, scheme included. */
+  url: string;
+  headers?: Record<string, string>;
+  form?: Record<string, string>;
+  expiresAt: number;
+  /** Identifies the credential behind the grant, so it can be signed again without a new one. */
+  credentialId: string | null;
+}
+
+export interface GrantRequest {
+  flavour: GrantFlavour;
+  uploadId?: string;
+  expiresAt: number;
+  /** Bytes per second the client may use, enforced by the store when it can. */
+  trafficLimit?: number;
+  contentType?: string;
+  /** Largest body a form upload may carry. */
+  maxSize?: number;
+  /** Sign again with this earlier grant's credential (and its expiry) instead of a new one. */
+  reuseCredential?: string;
+}
+
+export interface ObjectStore {
+  createMultipartUpload(loc: ObjectLocation, options: { contentType: string }): Promise<string>;
+  listParts(loc: ObjectLocation, uploadId: string): Promise<UploadedPart[] | undefined>;
+  completeMultipartUpload(
+    loc: ObjectLocation,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string }[],
+  ): Promise<StoredObjectInfo>;
+  abortMultipartUpload(loc: ObjectLocation, uploadId: string): Promise<void>;
+  headObject(loc: ObjectLocation): Promise<StoredObjectInfo | undefined>;
+  deleteObject(loc: ObjectLocation): Promise<void>;
+  copyObject(from: ObjectLocation, to: ObjectLocation): Promise<StoredObjectInfo>;
+  /**
+   * Signs what a client needs to upload to `loc` until `expiresAt`; with `reuseCredential`, signs again
+   * with that credential (falling back to a new one when it is gone).
+   */
+  grantUpload(loc: ObjectLocation, request: GrantRequest): Promise<UploadGrant>;
+  /** Makes earlier grants for `loc` (and its upload) unusable. */
+  revokeGrants(loc: ObjectLocation, uploadId?: string): Promise<void>;
+  /** A URL that GETs the object (Range honoured) until it expires. */
+  presignGet(loc: ObjectLocation, options: { expiresInSeconds: number; query?: Record<string, string> }): Promise<string>;
+  read(loc: ObjectLocation, range?: { start: number; end: number }, signal?: AbortSignal): Promise<Readable>;
+}
