@@ -3,23 +3,36 @@
 import { join } from 'node:path';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
+import { EmbeddedObjectStore } from '../adapters/object-store/embedded-object-store.ts';
 import { openPostgresStore } from '../adapters/metadata/postgres/store.ts';
 import { openSqliteStore, sqlitePathFor } from '../adapters/metadata/sqlite/store.ts';
 import type { Config } from '../config/schema.ts';
 import { LibraryService } from '../core/libraries/library-service.ts';
+import { NamespaceService } from '../core/namespace/namespace-service.ts';
 import { CredentialService } from '../core/objects/credential-service.ts';
 import type { ObjectLimits } from '../core/objects/limits.ts';
 import { MultipartService } from '../core/objects/multipart-service.ts';
 import { ObjectService } from '../core/objects/object-service.ts';
+import { SpaceService } from '../core/spaces/space-service.ts';
+import { TokenService } from '../core/tokens/token-service.ts';
+import { UploadService } from '../core/uploads/upload-service.ts';
 import type { DigestName } from '../lib/checksums.ts';
 import { HashPool, inlineDigester } from '../lib/hash-pool.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import { Sweeper } from '../worker/sweeper.ts';
+
+/** The server's public URL: configured, or known once it listens on its port. */
+export interface PublicUrl {
+  get(): string;
+  set(url: string): void;
+}
 
 export interface Container {
   config: Config;
+  publicUrl: PublicUrl;
   logger: PinoLogger;
   clock: Clock;
   store: MetadataStore;
@@ -28,6 +41,11 @@ export interface Container {
   credentials: CredentialService;
   objects: ObjectService;
   multipart: MultipartService;
+  objectStore: ObjectStore;
+  tokens: TokenService;
+  spaces: SpaceService;
+  namespace: NamespaceService;
+  uploads: UploadService;
   sweeper: Sweeper;
   /** COS owner id shown in listings, from the installation's APPID. */
   ownerId: string;
@@ -85,6 +103,30 @@ export async function createContainer(
     };
     const objects = new ObjectService(deps);
     const multipart = new MultipartService(deps, objects);
+    let publicUrlValue = config.publicUrl;
+    const publicUrl: PublicUrl = {
+      get: () => {
+        if (publicUrlValue === '') throw new Error('the public URL is known only once the server listens');
+        return publicUrlValue;
+      },
+      set: (url) => {
+        publicUrlValue = url;
+      },
+    };
+    const objectStore = new EmbeddedObjectStore({ store, objects, multipart, credentials, clock, publicUrl: publicUrl.get });
+    const tokens = new TokenService(store, clock);
+    const spaces = new SpaceService({ store, objects: objectStore, clock, logger });
+    const namespace = new NamespaceService({ store, objects: objectStore, spaces, clock, logger });
+    const uploads = new UploadService({
+      store,
+      objects: objectStore,
+      spaces,
+      namespace,
+      clock,
+      logger,
+      credentialLifetimeMs: config.uploadCredentialSeconds * 1000,
+      taskGraceMs: config.uploadTaskGraceSeconds * 1000,
+    });
     const sweeper = new Sweeper({
       store,
       blobs,
@@ -92,6 +134,8 @@ export async function createContainer(
       logger,
       credentials,
       multipart,
+      tokens,
+      uploads,
       graceMs: config.orphanGraceSeconds * 1000,
       incompleteUploadMaxAgeMs: config.incompleteUploadMaxAgeHours * 3600 * 1000,
       intervalMs: config.sweepIntervalSeconds * 1000,
@@ -99,6 +143,7 @@ export async function createContainer(
     const appId = await libraries.appId();
     return {
       config,
+      publicUrl,
       logger,
       clock,
       store,
@@ -107,6 +152,11 @@ export async function createContainer(
       credentials,
       objects,
       multipart,
+      objectStore,
+      tokens,
+      spaces,
+      namespace,
+      uploads,
       sweeper,
       ownerId: `qcs::cam::uin/${appId}:uin/${appId}`,
       async close() {

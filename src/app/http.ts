@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { newRequestId } from '../core/ids.ts';
 import { OBJECT_ROUTE, objectApiPlugin, rejectUnroutedMethod } from '../surfaces/object/plugin.ts';
+import { smhApiPlugin } from '../surfaces/smh/plugin.ts';
 import { hostnameOf, virtualHostBucket } from '../surfaces/object/target.ts';
 import { renderXml } from '../surfaces/object/xml.ts';
 import type { Container } from './container.ts';
@@ -84,6 +85,17 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
       .send({ code: 'RouteNotFound', message: `No route for ${request.method} ${request.url}.` });
   });
 
+  await app.register(
+    smhApiPlugin({
+      config,
+      clock: container.clock,
+      tokens: container.tokens,
+      spaces: container.spaces,
+      namespace: container.namespace,
+      uploads: container.uploads,
+    }),
+    { prefix: '/api/v1' },
+  );
   await app.register(
     objectApiPlugin({
       config,

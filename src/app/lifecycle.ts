@@ -37,6 +37,7 @@ export async function startServer(
     app = await buildHttpApp(container);
     await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as AddressInfo).port;
+    container.publicUrl.set(publicUrlOf(config, port));
     container.sweeper.start();
     const running = app;
     let closing: Promise<void> | undefined;

@@ -1,16 +1,21 @@
-// Reclaims what crashes and abandoned work leave behind: temporary files of writes that never
-// finished, blobs no part or object points to, expired temporary keys and stale multipart uploads.
+// Reclaims what crashes and abandoned work leave behind: expired SMH upload tasks and access tokens,
+// temporary files of writes that never finished, blobs no part or object points to, expired temporary
+// keys and stale multipart uploads.
 // Every step is idempotent, so several nodes may sweep at once.
 
 import type { BlobKey } from '../core/ids.ts';
 import type { CredentialService } from '../core/objects/credential-service.ts';
 import type { MultipartService } from '../core/objects/multipart-service.ts';
+import type { TokenService } from '../core/tokens/token-service.ts';
+import type { UploadService } from '../core/uploads/upload-service.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 
 export interface SweepReport {
+  expiredUploadTasks: number;
+  expiredTokens: number;
   temporaryFiles: number;
   orphanBlobs: number;
   expiredKeys: number;
@@ -24,6 +29,8 @@ export interface SweeperOptions {
   logger: Logger;
   credentials: CredentialService;
   multipart: MultipartService;
+  tokens: TokenService;
+  uploads: UploadService;
   /** Files and blobs younger than this are left alone: their writer may still record them. */
   graceMs: number;
   incompleteUploadMaxAgeMs: number;
@@ -70,6 +77,8 @@ export class Sweeper {
       const { blobs, clock, credentials, multipart } = this.#o;
       const olderThan = clock.now() - this.#o.graceMs;
       const report: SweepReport = {
+        expiredUploadTasks: await this.#o.uploads.expireStale(),
+        expiredTokens: await this.#o.tokens.deleteExpired(),
         staleUploads: await multipart.reclaimStale(this.#o.incompleteUploadMaxAgeMs),
         expiredKeys: await credentials.deleteExpired(EXPIRED_KEY_RETENTION_MS),
         temporaryFiles: await blobs.sweepTemporary(olderThan),

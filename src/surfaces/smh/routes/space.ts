@@ -1,0 +1,139 @@
+// Tenant spaces (spec smh §2.2) and quotas (§2.6).
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../../core/errors.ts';
+import type { SpaceExtension } from '../../../ports/metadata-store.ts';
+import { accessOf, body, boolParam, intParam, query, type SmhDeps } from '../context.ts';
+
+const EXTENSION_FIELDS = {
+  isPublicRead: 'boolean',
+  isMultiAlbum: 'boolean',
+  allowPhoto: 'boolean',
+  allowVideo: 'boolean',
+  allowPhotoExtname: 'array',
+  allowVideoExtname: 'array',
+  allowFileExtname: 'array',
+  recognizeSensitiveContent: 'boolean',
+  spaceTag: 'string',
+} as const;
+
+function extensionOf(input: Record<string, unknown>): SpaceExtension {
+  const out: Record<string, unknown> = {};
+  for (const [field, kind] of Object.entries(EXTENSION_FIELDS)) {
+    const value = input[field];
+    if (value === undefined || value === null) continue;
+    const ok = kind === 'array' ? Array.isArray(value) && value.every((v) => typeof v === 'string') : typeof value === kind;
+    if (!ok) throw new AppError('InvalidArgument', `${field} must be ${kind === 'array' ? 'a list of strings' : `a ${kind}`}.`);
+    out[field] = value;
+  }
+  return out as SpaceExtension;
+}
+
+function bytesField(value: unknown, field: string): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw new AppError('InvalidArgument', `${field} must be a non-negative number of bytes (string or number).`);
+  }
+  return n;
+}
+
+export function spaceRoutes(app: FastifyInstance, deps: SmhDeps): void {
+  app.post<{ Params: { lib: string } }>('/space/:lib', async (request, reply) => {
+    const ctx = await accessOf(deps, request, request.params.lib);
+    const spaceId = query(request, 'space_id');
+    const space = await deps.spaces.create(ctx, {
+      ...(spaceId ? { spaceId } : {}),
+      extension: extensionOf(body(request)),
+    });
+    reply.code(201);
+    return { spaceId: space.id };
+  });
+
+  app.get<{ Params: { lib: string } }>('/space/:lib/list', async (request) => {
+    const ctx = await accessOf(deps, request, request.params.lib);
+    const limit = intParam(request, 'limit', { min: 1, max: 1000 });
+    const prefix = query(request, 'prefix');
+    const marker = query(request, 'marker') ?? query(request, 'start_name');
+    const result = await deps.spaces.list(ctx, {
+      ...(limit ? { limit } : {}),
+      ...(marker ? { marker } : {}),
+      ...(prefix ? { prefix } : {}),
+    });
+    return {
+      list: result.list.map((s) => ({ spaceId: s.id, userId: s.userId, creationTime: new Date(s.createdAt).toISOString() })),
+      ...(result.nextMarker ? { nextMarker: result.nextMarker, marker: result.nextMarker } : {}),
+    };
+  });
+
+  app.get<{ Params: { lib: string } }>('/space/:lib/count', async (request) => {
+    const ctx = await accessOf(deps, request, request.params.lib);
+    return { total: (await deps.spaces.list(ctx, { limit: 1000 })).list.length };
+  });
+
+  app.delete<{ Params: { lib: string; space: string } }>('/space/:lib/:space', async (request, reply) => {
+    const ctx = await accessOf(deps, request, request.params.lib);
+    await deps.spaces.delete(ctx, request.params.space, boolParam(request, 'force') ?? false);
+    reply.code(204).send();
+  });
+
+  app.get<{ Params: { lib: string; space: string } }>('/space/:lib/:space/extension', async (request) => {
+    const ctx = await accessOf(deps, request, request.params.lib);
+    const space = await deps.spaces.require(ctx, request.params.space);
+    const e = space.extension;
+    return {
+      isPublicRead: e.isPublicRead ?? false,
+      allowPhoto: e.allowPhoto ?? false,
+      allowVideo: e.allowVideo ?? false,
+      allowPhotoExtname: e.allowPhotoExtname ?? [],
+      allowVideoExtname: e.allowVideoExtname ?? [],
+      recognizeSensitiveContent: e.recognizeSensitiveContent ?? false,
+      ...(e.spaceTag !== undefined ? { spaceTag: e.spaceTag } : {}),
+    };
+  });
+
+  app.post<{ Params: { lib: string; space: string } }>('/space/:lib/:space/extension', async (request, reply) => {
+    const ctx = await accessOf(deps, request, request.params.lib);
+    await deps.spaces.setExtension(ctx, request.params.space, extensionOf(body(request)));
+    reply.code(204).send();
+  });
+
+  app.get<{ Params: { lib: string; space: string } }>('/space/:lib/:space/size', async (request) => {
+    const ctx = await accessOf(deps, request, request.params.lib);
+    return { size: String((await deps.spaces.require(ctx, request.params.space)).usedBytes) };
+  });
+
+  app.post<{ Params: { lib: string } }>('/quota/:lib', async (request, reply) => {
+    const ctx = await accessOf(deps, request, request.params.lib);
+    const b = body(request);
+    const spaces = b.spaces === undefined ? [] : b.spaces;
+    if (!Array.isArray(spaces) || !spaces.every((s) => typeof s === 'string')) {
+      throw new AppError('InvalidArgument', 'spaces must be a list of space ids.');
+    }
+    const quotaId = await deps.spaces.createQuota(ctx, {
+      spaces: spaces as string[],
+      capacity: bytesField(b.capacity, 'capacity'),
+      removeWhenExceed: b.removeWhenExceed === true,
+      removeAfterDays: typeof b.removeAfterDays === 'number' ? b.removeAfterDays : 0,
+      removeNewest: b.removeNewest === true,
+    });
+    reply.code(201);
+    return { quotaId };
+  });
+
+  app.get<{ Params: { lib: string; space: string } }>('/quota/:lib/:space', async (request) => {
+    const ctx = await accessOf(deps, request, request.params.lib);
+    const quota = await deps.spaces.getQuota(ctx, request.params.space);
+    return { id: quota.id, capacity: String(quota.capacity) };
+  });
+
+  app.put<{ Params: { lib: string; space: string } }>('/quota/:lib/:space', async (request, reply) => {
+    const ctx = await accessOf(deps, request, request.params.lib);
+    const b = body(request);
+    await deps.spaces.updateQuota(ctx, request.params.space, {
+      ...(b.capacity !== undefined ? { capacity: bytesField(b.capacity, 'capacity') } : {}),
+      ...(typeof b.removeWhenExceed === 'boolean' ? { removeWhenExceed: b.removeWhenExceed } : {}),
+      ...(typeof b.removeAfterDays === 'number' ? { removeAfterDays: b.removeAfterDays } : {}),
+      ...(typeof b.removeNewest === 'boolean' ? { removeNewest: b.removeNewest } : {}),
+    });
+    reply.code(204).send();
+  });
+}
