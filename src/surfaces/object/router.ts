@@ -23,6 +23,7 @@ interface Route {
 // Order matters: the first matching row wins, so specific rows come before general ones.
 const ROUTES: readonly Route[] = [
   { method: 'GET', level: 'service', op: 'ListBuckets' },
+  { method: 'POST', level: 'service', op: 'PostObject', contentType: 'multipart/form-data' },
   { method: 'HEAD', level: 'bucket', op: 'HeadBucket' },
   { method: 'GET', level: 'bucket', op: 'ListMultipartUploads', query: ['uploads'] },
   { method: 'GET', level: 'bucket', op: 'GetBucketLocation', query: ['location'] },

@@ -10,7 +10,7 @@ import { cosPolicySignature, parseKeyTime, timingSafeEqualHex } from '../../../l
 import { parseAmzDate, signingKey } from '../../../lib/sigv4.ts';
 import type { AccessKeyRecord } from '../../../ports/metadata-store.ts';
 import { authorizeCaller } from '../authorize.ts';
-import { bucketOf, type ObjectContext, sendEmpty, sendXml } from '../context.ts';
+import { type ObjectContext, sendEmpty, sendXml } from '../context.ts';
 import { headersFromFields } from '../object-headers.ts';
 import { renderXml } from '../xml.ts';
 
@@ -237,7 +237,8 @@ function checkConditions(
 }
 
 export async function postObject(ctx: ObjectContext): Promise<void> {
-  const bucket = bucketOf(ctx);
+  // A form posted to "/" (the SMH form-upload shape) names no bucket: the signing key's bucket is meant.
+  let bucket = ctx.target.bucket;
   const fields = new Map<string, string>();
   const file = await readForm(ctx, fields);
   try {
@@ -256,7 +257,11 @@ export async function postObject(ctx: ObjectContext): Promise<void> {
         ? await verifyCosForm(ctx, fields, policy, bytes)
         : await verifyS3Form(ctx, fields, policyBase64);
       ctx.caller = { ...ctx.caller, key: signer, dialect: fields.has('q-signature') ? 'cos' : 's3' };
+      bucket ??= signer.bucket;
       sizeRange = checkConditions(policy, fields, bucket, key);
+    }
+    if (bucket === undefined) {
+      throw new AppError('InvalidRequest', 'A form posted to / must be signed: the signing key names the bucket.');
     }
     await authorizeCaller(ctx, 'PostObject', { bucket, key });
     const headers = headersFromFields((name) => fields.get(name));
