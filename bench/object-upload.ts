@@ -76,14 +76,20 @@ interface Library {
 async function startMediahost(dataDir: string, extra: string[] = []): Promise<Target & { library: Library }> {
   const cli = join(ROOT, 'bin', 'mediahost.js');
   const library = JSON.parse(
-    execFileSync(process.execPath, [cli, 'library', 'create', '--name', 'bench', '--data-dir', dataDir, '--json'], { encoding: 'utf8' }),
+    execFileSync(
+      process.execPath,
+      [cli, 'library', 'create', '--name', 'bench', '--data-dir', dataDir, '--json'],
+      { encoding: 'utf8' },
+    ),
   ) as Library;
   const child = spawn(
     process.execPath,
     [cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...extra],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const url = await waitForLine(child, (l) => (l.includes('mediahost is listening') ? JSON.parse(l).url : undefined));
+  const url = await waitForLine(child, (l) =>
+    l.includes('mediahost is listening') ? JSON.parse(l).url : undefined,
+  );
   return { url, pid: child.pid!, stop: stopper(child), library };
 }
 
@@ -99,7 +105,13 @@ function send(
     const req = request({ host: u.hostname, port: u.port, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString(),
+        }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -108,7 +120,12 @@ function send(
 
 function signer(url: string, lib: Library) {
   const host = new URL(url).host;
-  return (method: string, key: string, query: Record<string, string>, headers: Record<string, string> = {}) => {
+  return (
+    method: string,
+    key: string,
+    query: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) => {
     const now = Math.floor(Date.now() / 1000);
     const all = { host, ...headers };
     const authorization = signCosRequest({
@@ -122,7 +139,10 @@ function signer(url: string, lib: Library) {
       endSeconds: now + 3600,
     });
     const search = new URLSearchParams(query).toString();
-    return { path: `/${lib.bucket}/${key}${search ? `?${search}` : ''}`, headers: { ...headers, authorization } };
+    return {
+      path: `/${lib.bucket}/${key}${search ? `?${search}` : ''}`,
+      headers: { ...headers, authorization },
+    };
   };
 }
 
@@ -143,17 +163,26 @@ async function pushParts(total: number, put: (n: number, body: Buffer) => Promis
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return parts * PART / MiB / seconds;
+  return (parts * PART) / MiB / seconds;
 }
 
-async function uploadTo(target: Target & { library: Library }, total: number, key: string): Promise<{ mbps: number; uploadId: string }> {
+async function uploadTo(
+  target: Target & { library: Library },
+  total: number,
+  key: string,
+): Promise<{ mbps: number; uploadId: string }> {
   const sign = signer(target.url, target.library);
   const init = sign('POST', key, { uploads: '' });
   const created = await send(target.url, 'POST', init.path, undefined, init.headers);
   const uploadId = /<UploadId>([^<]+)</.exec(created.text)?.[1];
   if (!uploadId) throw new Error(`initiate failed: ${created.status} ${created.text}`);
   const mbps = await pushParts(total, async (n, body) => {
-    const r = sign('PUT', key, { partNumber: String(n), uploadId }, { 'content-length': String(body.length) });
+    const r = sign(
+      'PUT',
+      key,
+      { partNumber: String(n), uploadId },
+      { 'content-length': String(body.length) },
+    );
     return (await send(target.url, 'PUT', r.path, body, r.headers)).status;
   });
   return { mbps, uploadId };
@@ -173,7 +202,9 @@ async function completeTiming(): Promise<number[]> {
     for (let round = 0; round < 3; round++) {
       const key = `complete-${round}`;
       const init = sign('POST', key, { uploads: '' });
-      const uploadId = /<UploadId>([^<]+)</.exec((await send(server.url, 'POST', init.path, undefined, init.headers)).text)![1]!;
+      const uploadId = /<UploadId>([^<]+)</.exec(
+        (await send(server.url, 'POST', init.path, undefined, init.headers)).text,
+      )![1]!;
       const etags: string[] = [];
       let next = 1;
       await Promise.all(
@@ -218,10 +249,16 @@ async function main(): Promise<void> {
 
   const bareDir = mkdtempSync(join(tmpdir(), 'mediahost-bench-bare-'));
   const bare = await startBare(bareDir);
-  const bareMbps = await pushParts(TOTAL, async (n, body) => (await send(bare.url, 'PUT', `/part-${n}`, body, { 'content-length': String(body.length) })).status);
+  const bareMbps = await pushParts(
+    TOTAL,
+    async (n, body) =>
+      (await send(bare.url, 'PUT', `/part-${n}`, body, { 'content-length': String(body.length) })).status,
+  );
   await bare.stop();
   rmSync(bareDir, { recursive: true, force: true });
-  process.stdout.write(`(a) bare Node server, ${TOTAL / MiB} MiB in 8 MiB PUTs x${IN_FLIGHT}: ${bareMbps.toFixed(0)} MiB/s\n`);
+  process.stdout.write(
+    `(a) bare Node server, ${TOTAL / MiB} MiB in 8 MiB PUTs x${IN_FLIGHT}: ${bareMbps.toFixed(0)} MiB/s\n`,
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'mediahost-bench-'));
   const server = await startMediahost(dir);
@@ -231,11 +268,15 @@ async function main(): Promise<void> {
   try {
     const { mbps } = await uploadTo(server, TOTAL, 'one-gib');
     ratio = mbps / bareMbps;
-    process.stdout.write(`(b) mediahost UploadPart, same load: ${mbps.toFixed(0)} MiB/s = ${(ratio * 100).toFixed(0)}% of (a) (target >= 80%)\n`);
+    process.stdout.write(
+      `(b) mediahost UploadPart, same load: ${mbps.toFixed(0)} MiB/s = ${(ratio * 100).toFixed(0)}% of (a) (target >= 80%)\n`,
+    );
     const big = await uploadTo(server, BIG, 'five-gib');
     bigMbps = big.mbps;
     rss = peakRssMiB(server.pid);
-    process.stdout.write(`    ${BIG / MiB} MiB object at ${bigMbps.toFixed(0)} MiB/s; server peak RSS ${rss.toFixed(0)} MiB (target < 200 MiB)\n`);
+    process.stdout.write(
+      `    ${BIG / MiB} MiB object at ${bigMbps.toFixed(0)} MiB/s; server peak RSS ${rss.toFixed(0)} MiB (target < 200 MiB)\n`,
+    );
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -243,7 +284,9 @@ async function main(): Promise<void> {
 
   const timings = await completeTiming();
   const median = [...timings].sort((a, b) => a - b)[1]!;
-  process.stdout.write(`Complete of ${COMPLETE_PARTS} parts: ${timings.map((t) => t.toFixed(0)).join(', ')} ms, median ${median.toFixed(0)} ms (target < 200 ms)\n`);
+  process.stdout.write(
+    `Complete of ${COMPLETE_PARTS} parts: ${timings.map((t) => t.toFixed(0)).join(', ')} ms, median ${median.toFixed(0)} ms (target < 200 ms)\n`,
+  );
 }
 
 await main();

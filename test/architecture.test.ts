@@ -6,7 +6,14 @@ import { join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 
 const SRC = join(import.meta.dirname, '..', 'src');
-const ALLOWED_BUILTINS = new Set(['node:crypto', 'node:stream', 'node:stream/promises', 'node:buffer', 'node:util', 'node:events']);
+const ALLOWED_BUILTINS = new Set([
+  'node:crypto',
+  'node:stream',
+  'node:stream/promises',
+  'node:buffer',
+  'node:util',
+  'node:events',
+]);
 const ALLOWED_DIRS = ['core', 'ports', 'lib'];
 
 function files(dir: string): string[] {
@@ -17,9 +24,10 @@ function files(dir: string): string[] {
 }
 
 function imports(source: string): string[] {
-  return [...source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm), ...source.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)].map(
-    (m) => m[1]!,
-  );
+  return [
+    ...source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm),
+    ...source.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
+  ].map((m) => m[1]!);
 }
 
 describe('architecture', () => {
@@ -29,7 +37,8 @@ describe('architecture', () => {
       for (const spec of imports(readFileSync(file, 'utf8'))) {
         if (spec.startsWith('.')) {
           const target = relative(SRC, resolve(join(file, '..'), spec));
-          if (!ALLOWED_DIRS.some((d) => target.startsWith(`${d}/`))) violations.push(`${relative(SRC, file)} -> ${spec}`);
+          if (!ALLOWED_DIRS.some((d) => target.startsWith(`${d}/`)))
+            violations.push(`${relative(SRC, file)} -> ${spec}`);
         } else if (!ALLOWED_BUILTINS.has(spec)) {
           violations.push(`${relative(SRC, file)} -> ${spec}`);
         }

@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
-import { EmbeddedObjectStore } from '../adapters/object-store/embedded-object-store.ts';
 import { openPostgresStore } from '../adapters/metadata/postgres/store.ts';
 import { openSqliteStore, sqlitePathFor } from '../adapters/metadata/sqlite/store.ts';
+import { EmbeddedObjectStore } from '../adapters/object-store/embedded-object-store.ts';
 import type { Config } from '../config/schema.ts';
 import { LibraryService } from '../core/libraries/library-service.ts';
 import { NamespaceService } from '../core/namespace/namespace-service.ts';
@@ -113,7 +113,14 @@ export async function createContainer(
         publicUrlValue = url;
       },
     };
-    const objectStore = new EmbeddedObjectStore({ store, objects, multipart, credentials, clock, publicUrl: publicUrl.get });
+    const objectStore = new EmbeddedObjectStore({
+      store,
+      objects,
+      multipart,
+      credentials,
+      clock,
+      publicUrl: publicUrl.get,
+    });
     const tokens = new TokenService(store, clock);
     const spaces = new SpaceService({ store, objects: objectStore, clock, logger });
     const namespace = new NamespaceService({ store, objects: objectStore, spaces, clock, logger });

@@ -6,9 +6,9 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { newRequestId } from '../core/ids.ts';
 import { OBJECT_ROUTE, objectApiPlugin, rejectUnroutedMethod } from '../surfaces/object/plugin.ts';
-import { smhApiPlugin } from '../surfaces/smh/plugin.ts';
 import { hostnameOf, virtualHostBucket } from '../surfaces/object/target.ts';
 import { renderXml } from '../surfaces/object/xml.ts';
+import { smhApiPlugin } from '../surfaces/smh/plugin.ts';
 import type { Container } from './container.ts';
 
 /** Path prefixes served by other surfaces; everything else in path style is the object API. */

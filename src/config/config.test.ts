@@ -39,7 +39,10 @@ describe('configuration', () => {
   });
 
   it('rejects bad values with a message naming the setting', () => {
-    assert.throws(() => loadConfig({ port: 'eighty' }, {}), (err: Error) => err instanceof ConfigError && /--port/.test(err.message));
+    assert.throws(
+      () => loadConfig({ port: 'eighty' }, {}),
+      (err: Error) => err instanceof ConfigError && /--port/.test(err.message),
+    );
     assert.throws(() => loadConfig({}, { MEDIAHOST_PORT: '-1' }), /MEDIAHOST_PORT: -1 is below 0/);
     assert.throws(() => loadConfig({ logLevel: 'loud' }, {}), /--log-level: "loud" is not one of/);
     assert.throws(() => loadConfig({ publicUrl: 'ftp://x' }, {}), /only http and https/);

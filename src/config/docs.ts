@@ -3,7 +3,8 @@
 import { envName, SETTINGS, type SettingSpec } from './schema.ts';
 
 function shownDefault(spec: SettingSpec): string {
-  if (Array.isArray(spec.default)) return spec.default.length === 0 ? '(empty)' : `\`${spec.default.join(',')}\``;
+  if (Array.isArray(spec.default))
+    return spec.default.length === 0 ? '(empty)' : `\`${spec.default.join(',')}\``;
   if (spec.default === '') return '(empty)';
   return `\`${String(spec.default)}\``;
 }

@@ -122,6 +122,8 @@ export interface PartRecord {
   lastModified: number;
 }
 
+export type PartSummary = Pick<PartRecord, 'partNumber' | 'etag' | 'size' | 'lastModified'>;
+
 export interface ObjectListQuery {
   bucket: BucketName;
   prefix: string;
@@ -298,14 +300,21 @@ export interface TokenRepo {
   /** Pushes the expiry (sliding renewal); false when the token is gone or already expired. */
   extend(hash: string, expiresAt: number, now: number): Promise<boolean>;
   delete(hash: string): Promise<boolean>;
-  deleteForUser(libraryId: LibraryId, userId: string, filter: { clientIds?: string[]; sessionIds?: string[] }): Promise<number>;
+  deleteForUser(
+    libraryId: LibraryId,
+    userId: string,
+    filter: { clientIds?: string[]; sessionIds?: string[] },
+  ): Promise<number>;
   deleteExpired(now: number): Promise<number>;
 }
 
 export interface SpaceRepo {
   insert(space: SpaceRecord): Promise<boolean>;
   get(libraryId: LibraryId, id: string): Promise<SpaceRecord | undefined>;
-  list(libraryId: LibraryId, query: { after: string; limit: number; userId?: string; prefix?: string }): Promise<SpaceRecord[]>;
+  list(
+    libraryId: LibraryId,
+    query: { after: string; limit: number; userId?: string; prefix?: string },
+  ): Promise<SpaceRecord[]>;
   count(libraryId: LibraryId): Promise<number>;
   delete(libraryId: LibraryId, id: string): Promise<void>;
   setExtension(libraryId: LibraryId, id: string, extension: SpaceExtension): Promise<void>;
@@ -322,7 +331,12 @@ export interface QuotaRepo {
 
 export interface InodeRepo {
   get(libraryId: LibraryId, spaceId: string, id: string): Promise<InodeRecord | undefined>;
-  child(libraryId: LibraryId, spaceId: string, parentId: string, name: string): Promise<InodeRecord | undefined>;
+  child(
+    libraryId: LibraryId,
+    spaceId: string,
+    parentId: string,
+    name: string,
+  ): Promise<InodeRecord | undefined>;
   /** Names in a directory starting with `prefix` (for choosing a free "name (n)"). */
   childNames(libraryId: LibraryId, spaceId: string, parentId: string, prefix: string): Promise<string[]>;
   list(query: InodeListQuery): Promise<InodeRecord[]>;
@@ -335,7 +349,12 @@ export interface InodeRepo {
   /** Ids of every descendant of a directory (not the directory itself). */
   descendants(libraryId: LibraryId, spaceId: string, id: string): Promise<InodeRecord[]>;
   countInSpace(libraryId: LibraryId, spaceId: string): Promise<number>;
-  findByHash(libraryId: LibraryId, spaceId: string, size: number, beginningHash: string): Promise<InodeRecord[]>;
+  findByHash(
+    libraryId: LibraryId,
+    spaceId: string,
+    size: number,
+    beginningHash: string,
+  ): Promise<InodeRecord[]>;
 }
 
 export interface UploadTaskRepo {
@@ -346,7 +365,9 @@ export interface UploadTaskRepo {
     confirmKey: string,
     from: UploadTaskState,
     to: UploadTaskState,
-    patch?: Partial<Pick<UploadTaskRecord, 'objectReady' | 'result' | 'credentialExpiresAt' | 'credentialId' | 'strategy'>>,
+    patch?: Partial<
+      Pick<UploadTaskRecord, 'objectReady' | 'result' | 'credentialExpiresAt' | 'credentialId' | 'strategy'>
+    >,
     now?: number,
   ): Promise<boolean>;
   /** Updates fields of a task still in `state`; true when it was. */
@@ -413,6 +434,8 @@ export interface MultipartRepo {
   /** Inserts or replaces a part; returns the blob of the part it replaced. */
   putPart(part: PartRecord): Promise<BlobKey | undefined>;
   listParts(id: UploadId, afterPartNumber: number, limit: number): Promise<PartRecord[]>;
+  /** Every part of the upload, in order, with only what a status needs (the hot path of SMH status). */
+  partSummaries(id: UploadId): Promise<PartSummary[]>;
   /** Deletes all parts of the upload and returns their blobs. */
   deleteParts(id: UploadId): Promise<BlobKey[]>;
   listActive(query: UploadListQuery): Promise<UploadRecord[]>;

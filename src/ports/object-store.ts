@@ -83,6 +83,9 @@ export interface ObjectStore {
   /** Makes earlier grants for `loc` (and its upload) unusable. */
   revokeGrants(loc: ObjectLocation, uploadId?: string): Promise<void>;
   /** A URL that GETs the object (Range honoured) until it expires. */
-  presignGet(loc: ObjectLocation, options: { expiresInSeconds: number; query?: Record<string, string> }): Promise<string>;
+  presignGet(
+    loc: ObjectLocation,
+    options: { expiresInSeconds: number; query?: Record<string, string> },
+  ): Promise<string>;
   read(loc: ObjectLocation, range?: { start: number; end: number }, signal?: AbortSignal): Promise<Readable>;
 }

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { type RunningServer, startServer } from '../../src/app/lifecycle.ts';
 import { defaultConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
+import type { Clock } from '../../src/ports/clock.ts';
 
 export interface TestServer {
   url: string;
@@ -26,10 +27,29 @@ export function tempDir(prefix = 'mediahost-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+/** A clock tests move forward, to reach expiries without waiting for them. */
+export interface TestClock extends Clock {
+  advance(ms: number): void;
+}
+
+export function testClock(): TestClock {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    advance(ms) {
+      offset += ms;
+    },
+  };
+}
+
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  options: { clock?: Clock } = {},
+): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
   const server = await startServer(
     defaultConfig({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...overrides, dataDir }),
+    options.clock ? { clock: options.clock } : {},
   );
   const created = server.createdLibrary;
   if (!created) throw new Error('test servers start on an empty data dir');

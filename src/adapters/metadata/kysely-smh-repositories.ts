@@ -65,7 +65,11 @@ export class KyselyTokenRepo implements TokenRepo {
   }
 
   async get(hash: string): Promise<TokenRecord | undefined> {
-    const row = await this.db.selectFrom('access_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('access_tokens')
+      .selectAll()
+      .where('token_hash', '=', hash)
+      .executeTakeFirst();
     return row && toToken(row);
   }
 
@@ -89,7 +93,10 @@ export class KyselyTokenRepo implements TokenRepo {
     userId: string,
     filter: { clientIds?: string[]; sessionIds?: string[] },
   ): Promise<number> {
-    let q = this.db.deleteFrom('access_tokens').where('library_id', '=', libraryId).where('user_id', '=', userId);
+    let q = this.db
+      .deleteFrom('access_tokens')
+      .where('library_id', '=', libraryId)
+      .where('user_id', '=', userId);
     if (filter.clientIds && filter.clientIds.length > 0) q = q.where('client_id', 'in', filter.clientIds);
     if (filter.sessionIds && filter.sessionIds.length > 0) q = q.where('session_id', 'in', filter.sessionIds);
     const r = await q.executeTakeFirst();
@@ -152,7 +159,11 @@ export class KyselySpaceRepo implements SpaceRepo {
     libraryId: LibraryId,
     query: { after: string; limit: number; userId?: string; prefix?: string },
   ): Promise<SpaceRecord[]> {
-    let q = this.db.selectFrom('spaces').selectAll().where('library_id', '=', libraryId).where('id', '>', query.after);
+    let q = this.db
+      .selectFrom('spaces')
+      .selectAll()
+      .where('library_id', '=', libraryId)
+      .where('id', '>', query.after);
     if (query.userId !== undefined) q = q.where('user_id', '=', query.userId);
     if (query.prefix) q = q.where('id', '>=', query.prefix);
     const rows = await q.orderBy('id').limit(query.limit).execute();
@@ -207,7 +218,12 @@ export class KyselySpaceRepo implements SpaceRepo {
   }
 
   async forQuota(quotaId: number): Promise<SpaceRecord[]> {
-    const rows = await this.db.selectFrom('spaces').selectAll().where('quota_id', '=', quotaId).orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('spaces')
+      .selectAll()
+      .where('quota_id', '=', quotaId)
+      .orderBy('id')
+      .execute();
     return rows.map(toSpace);
   }
 }
@@ -358,7 +374,12 @@ export class KyselyInodeRepo implements InodeRepo {
     return row && toInode(row);
   }
 
-  async child(libraryId: LibraryId, spaceId: string, parentId: string, name: string): Promise<InodeRecord | undefined> {
+  async child(
+    libraryId: LibraryId,
+    spaceId: string,
+    parentId: string,
+    name: string,
+  ): Promise<InodeRecord | undefined> {
     const row = await this.db
       .selectFrom('inodes')
       .selectAll()
@@ -370,7 +391,12 @@ export class KyselyInodeRepo implements InodeRepo {
     return row && toInode(row);
   }
 
-  async childNames(libraryId: LibraryId, spaceId: string, parentId: string, prefix: string): Promise<string[]> {
+  async childNames(
+    libraryId: LibraryId,
+    spaceId: string,
+    parentId: string,
+    prefix: string,
+  ): Promise<string[]> {
     const rows = await this.db
       .selectFrom('inodes')
       .select('name')
@@ -410,7 +436,11 @@ export class KyselyInodeRepo implements InodeRepo {
     return (await q.execute()).map(toInode);
   }
 
-  async count(libraryId: LibraryId, spaceId: string, parentId: string): Promise<{ dirs: number; files: number }> {
+  async count(
+    libraryId: LibraryId,
+    spaceId: string,
+    parentId: string,
+  ): Promise<{ dirs: number; files: number }> {
     const rows = await this.db
       .selectFrom('inodes')
       .select(['type', (eb) => eb.fn.countAll<number>().as('n')])
@@ -480,7 +510,12 @@ export class KyselyInodeRepo implements InodeRepo {
     return Number(row.n);
   }
 
-  async findByHash(libraryId: LibraryId, spaceId: string, size: number, beginningHash: string): Promise<InodeRecord[]> {
+  async findByHash(
+    libraryId: LibraryId,
+    spaceId: string,
+    size: number,
+    beginningHash: string,
+  ): Promise<InodeRecord[]> {
     const rows = await this.db
       .selectFrom('inodes')
       .selectAll()

@@ -30,7 +30,13 @@ export interface EmbeddedObjectStoreDeps {
 }
 
 function info(o: ObjectRecord): StoredObjectInfo {
-  return { size: o.size, etag: o.etag, crc64: o.crc64, contentType: o.headers.contentType, lastModified: o.lastModified };
+  return {
+    size: o.size,
+    etag: o.etag,
+    crc64: o.crc64,
+    contentType: o.headers.contentType,
+    lastModified: o.lastModified,
+  };
 }
 
 const ACTIONS: Record<GrantRequest['flavour'], ObjectAction[]> = {
@@ -70,16 +76,8 @@ export class EmbeddedObjectStore implements ObjectStore {
   }
 
   async listParts(loc: ObjectLocation, uploadId: string): Promise<UploadedPart[] | undefined> {
-    const parts: UploadedPart[] = [];
     try {
-      for (let marker = 0; ; ) {
-        const page = await this.#d.multipart.listParts(this.#target(loc, uploadId), marker, 1000);
-        for (const p of page.parts) {
-          parts.push({ partNumber: p.partNumber, etag: p.etag, size: p.size, lastModified: p.lastModified });
-        }
-        if (!page.isTruncated) return parts;
-        marker = page.nextPartNumberMarker;
-      }
+      return await this.#d.multipart.partSummaries(this.#target(loc, uploadId));
     } catch (err) {
       if (isAppError(err) && err.code === 'NoSuchUpload') return undefined;
       throw err;
@@ -99,9 +97,13 @@ export class EmbeddedObjectStore implements ObjectStore {
       });
     } catch (err) {
       if (isAppError(err) && err.code === 'EntityTooSmall') {
-        throw new AppError('MultipartUploadPartTooSmall', `Part ${err.details.PartNumber} is smaller than the minimum part size.`, {
-          details: err.details,
-        });
+        throw new AppError(
+          'MultipartUploadPartTooSmall',
+          `Part ${err.details.PartNumber} is smaller than the minimum part size.`,
+          {
+            details: err.details,
+          },
+        );
       }
       throw err;
     }
@@ -137,7 +139,9 @@ export class EmbeddedObjectStore implements ObjectStore {
 
   async grantUpload(loc: ObjectLocation, request: GrantRequest): Promise<UploadGrant> {
     const bucket = this.#bucket(loc);
-    const reused = request.reuseCredential ? await this.#d.credentials.temporary(request.reuseCredential) : undefined;
+    const reused = request.reuseCredential
+      ? await this.#d.credentials.temporary(request.reuseCredential)
+      : undefined;
     const credential =
       reused ??
       (await this.#d.credentials.issueTemporary({
@@ -239,7 +243,10 @@ export class EmbeddedObjectStore implements ObjectStore {
     return key;
   }
 
-  async presignGet(loc: ObjectLocation, options: { expiresInSeconds: number; query?: Record<string, string> }): Promise<string> {
+  async presignGet(
+    loc: ObjectLocation,
+    options: { expiresInSeconds: number; query?: Record<string, string> },
+  ): Promise<string> {
     const key = await this.#signingKey(loc);
     const base = new URL(this.#d.publicUrl());
     const bucket = this.#bucket(loc);
@@ -266,7 +273,11 @@ export class EmbeddedObjectStore implements ObjectStore {
     return `${base.origin}/${bucket}/${encodeKey(loc.key)}?${signature}${extra}`;
   }
 
-  async read(loc: ObjectLocation, range?: { start: number; end: number }, signal?: AbortSignal): Promise<Readable> {
+  async read(
+    loc: ObjectLocation,
+    range?: { start: number; end: number },
+    signal?: AbortSignal,
+  ): Promise<Readable> {
     const reader = await this.#d.objects.getObject(this.#bucket(loc), loc.key);
     return reader.open(range, signal);
   }

@@ -20,7 +20,10 @@ export function validateName(name: string, kind: 'file' | 'dir'): void {
     );
   }
   if (name === '.' || name === '..' || FORBIDDEN.test(name) || hasControlCharacter(name)) {
-    throw new AppError('IllegalFileName', `"${name}" is not a valid name: it may not be . or .. or contain \\ / : * ? " < > | or control characters.`);
+    throw new AppError(
+      'IllegalFileName',
+      `"${name}" is not a valid name: it may not be . or .. or contain \\ / : * ? " < > | or control characters.`,
+    );
   }
 }
 

@@ -71,7 +71,9 @@ function encodeMarker(c: InodeCursor): string {
 
 function decodeMarker(marker: string): InodeCursor {
   try {
-    const [type, value, name, id] = JSON.parse(Buffer.from(marker, 'base64url').toString('utf8')) as unknown[];
+    const [type, value, name, id] = JSON.parse(
+      Buffer.from(marker, 'base64url').toString('utf8'),
+    ) as unknown[];
     if ((type === 'dir' || type === 'file') && typeof name === 'string' && typeof id === 'string') {
       if (typeof value === 'string' || typeof value === 'number') return { type, value, name, id };
     }
@@ -82,7 +84,12 @@ function decodeMarker(marker: string): InodeCursor {
 }
 
 function cursorOf(inode: InodeRecord, orderBy: InodeOrder): InodeCursor {
-  const value = { name: inode.name, modificationTime: inode.modifiedAt, size: inode.size, creationTime: inode.createdAt }[orderBy];
+  const value = {
+    name: inode.name,
+    modificationTime: inode.modifiedAt,
+    size: inode.size,
+    creationTime: inode.createdAt,
+  }[orderBy];
   return { type: inode.type, value, name: inode.name, id: inode.id };
 }
 
@@ -106,18 +113,28 @@ export class NamespaceService {
   }
 
   /** Walks a path of directory names from the root; DirectoryNotFound when one is missing or a file. */
-  async resolveDirectory(repos: Repositories, space: SpaceRecord, segments: readonly string[]): Promise<InodeRecord | undefined> {
+  async resolveDirectory(
+    repos: Repositories,
+    space: SpaceRecord,
+    segments: readonly string[],
+  ): Promise<InodeRecord | undefined> {
     let current: InodeRecord | undefined;
     for (const name of segments) {
       const next = await repos.inodes.child(space.libraryId, space.id, current?.id ?? ROOT, name);
-      if (next?.type !== 'dir') throw new AppError('DirectoryNotFound', `Directory ${segments.join('/')} does not exist.`);
+      if (next?.type !== 'dir')
+        throw new AppError('DirectoryNotFound', `Directory ${segments.join('/')} does not exist.`);
       current = next;
     }
     return current;
   }
 
   /** The entry at a path (file or directory); undefined for the root. */
-  async resolve(repos: Repositories, space: SpaceRecord, segments: readonly string[], kind: 'file' | 'any'): Promise<InodeRecord | undefined> {
+  async resolve(
+    repos: Repositories,
+    space: SpaceRecord,
+    segments: readonly string[],
+    kind: 'file' | 'any',
+  ): Promise<InodeRecord | undefined> {
     if (segments.length === 0) {
       if (kind === 'file') throw new AppError('FileNotFound', 'The root is not a file.');
       return undefined;
@@ -130,7 +147,10 @@ export class NamespaceService {
     });
     const entry = await repos.inodes.child(space.libraryId, space.id, parent?.id ?? ROOT, segments.at(-1)!);
     if (!entry || (kind === 'file' && entry.type !== 'file')) {
-      throw new AppError(kind === 'file' ? 'FileNotFound' : 'DirectoryNotFound', `${segments.join('/')} does not exist.`);
+      throw new AppError(
+        kind === 'file' ? 'FileNotFound' : 'DirectoryNotFound',
+        `${segments.join('/')} does not exist.`,
+      );
     }
     return entry;
   }
@@ -155,7 +175,14 @@ export class NamespaceService {
    */
   async placeFile(
     tx: Repositories,
-    input: { space: SpaceRecord; parentId: string; name: string; strategy: Strategy; userId: string; content: FileContent },
+    input: {
+      space: SpaceRecord;
+      parentId: string;
+      name: string;
+      strategy: Strategy;
+      userId: string;
+      content: FileContent;
+    },
   ): Promise<PlacedFile> {
     const { space, parentId, content } = input;
     const now = this.#d.clock.now();
@@ -167,7 +194,14 @@ export class NamespaceService {
           throw new AppError('SameNameDirectoryOrFileExists', `${name} already exists in this directory.`);
         }
         if (input.strategy === 'rename') {
-          const taken = new Set(await tx.inodes.childNames(space.libraryId, space.id, parentId, input.name.replace(/\.[^.]*$/, '')));
+          const taken = new Set(
+            await tx.inodes.childNames(
+              space.libraryId,
+              space.id,
+              parentId,
+              input.name.replace(/\.[^.]*$/, ''),
+            ),
+          );
           name = freeName(input.name, taken);
           continue;
         }
@@ -190,13 +224,13 @@ export class NamespaceService {
         return { inode: replaced, isOverwritten: true, displacedObjectKey: existing.objectKey };
       }
       const inode: InodeRecord = {
+        ...content,
         id: newInodeId(),
         libraryId: space.libraryId,
         spaceId: space.id,
         parentId,
         name,
         type: 'file',
-        ...content,
         userId: input.userId,
         createdAt: now,
         modifiedAt: now,
@@ -220,6 +254,66 @@ export class NamespaceService {
     }
   }
 
+  /** A new, empty directory row. */
+  #directory(
+    space: SpaceRecord,
+    d: { parentId: string; name: string; userId: string } & Partial<Pick<InodeRecord, 'meta' | 'attributes'>>,
+  ): InodeRecord {
+    const now = this.#d.clock.now();
+    return {
+      id: newInodeId(),
+      libraryId: space.libraryId,
+      spaceId: space.id,
+      parentId: d.parentId,
+      name: d.name,
+      type: 'dir',
+      size: 0,
+      contentType: null,
+      etag: '0',
+      crc64: null,
+      objectKey: null,
+      meta: d.meta ?? {},
+      attributes: d.attributes ?? {},
+      beginningHash: null,
+      fullHash: null,
+      userId: d.userId,
+      createdAt: now,
+      modifiedAt: now,
+    };
+  }
+
+  /**
+   * Walks `segments` from the root, creating the directories that are missing (SMH: directory create
+   * and directory move create missing parents). A segment that is a file is a conflict, whatever the strategy.
+   */
+  async #ensureDirectories(
+    tx: Repositories,
+    space: SpaceRecord,
+    segments: readonly string[],
+    userId: string,
+  ): Promise<InodeRecord | undefined> {
+    let current: InodeRecord | undefined;
+    for (const [i, name] of segments.entries()) {
+      const parentId = current?.id ?? ROOT;
+      const existing = await tx.inodes.child(space.libraryId, space.id, parentId, name);
+      if (existing && existing.type !== 'dir') {
+        throw new AppError(
+          'SameNameDirectoryOrFileExists',
+          `${segments.slice(0, i + 1).join('/')} is a file, not a directory.`,
+        );
+      }
+      if (existing) {
+        current = existing;
+        continue;
+      }
+      const created = this.#directory(space, { parentId, name, userId });
+      if (!(await tx.inodes.insert(created)))
+        throw new AppError('PathConflict', 'The directory was created concurrently; retry.');
+      current = created;
+    }
+    return current;
+  }
+
   async createDirectory(
     ctx: AccessContext,
     spaceId: string,
@@ -227,68 +321,50 @@ export class NamespaceService {
     options: { strategy: 'ask' | 'rename'; attributes: InodeAttributes; meta: Record<string, string> },
   ): Promise<{ inode: InodeRecord; path: string[] }> {
     requireAnyGrant(ctx, ['create_directory'], 'create directories');
-    if (segments.length === 0) throw new AppError('RootDirectoryNotAllowed', 'The root directory always exists.');
+    if (segments.length === 0)
+      throw new AppError('RootDirectoryNotAllowed', 'The root directory always exists.');
     for (const name of segments) validateName(name, 'dir');
     const space = await this.#d.spaces.require(ctx, spaceId);
-    const now = this.#d.clock.now();
     return this.#store.transaction(async (tx) => {
-      let parentId = ROOT;
-      const path: string[] = [];
-      for (const [i, segment] of segments.entries()) {
-        const last = i === segments.length - 1;
-        let name = segment;
-        const existing = await tx.inodes.child(space.libraryId, space.id, parentId, name);
-        if (existing && !last) {
-          // SMH: missing parents are created; an existing parent that is a file is a conflict.
-          if (existing.type !== 'dir') {
-            throw new AppError('SameNameDirectoryOrFileExists', `${path.concat(name).join('/')} is a file, not a directory.`);
-          }
-          parentId = existing.id;
-          path.push(name);
-          continue;
-        }
-        if (existing && last) {
-          if (options.strategy === 'ask') {
-            throw new AppError('SameNameDirectoryOrFileExists', `${path.concat(name).join('/')} already exists.`);
-          }
-          name = freeName(name, new Set(await tx.inodes.childNames(space.libraryId, space.id, parentId, name)));
-        }
-        const inode: InodeRecord = {
-          id: newInodeId(),
-          libraryId: space.libraryId,
-          spaceId: space.id,
-          parentId,
-          name,
-          type: 'dir',
-          size: 0,
-          contentType: null,
-          etag: '0',
-          crc64: null,
-          objectKey: null,
-          meta: last ? options.meta : {},
-          attributes: last ? options.attributes : {},
-          beginningHash: null,
-          fullHash: null,
-          userId: ctx.userId,
-          createdAt: now,
-          modifiedAt: now,
-        };
-        if (!(await tx.inodes.insert(inode))) throw new AppError('PathConflict', 'The directory was created concurrently; retry.');
-        parentId = inode.id;
-        path.push(name);
-        if (last) return { inode, path };
+      const parent = await this.#ensureDirectories(tx, space, segments.slice(0, -1), ctx.userId);
+      const parentId = parent?.id ?? ROOT;
+      let name = segments.at(-1)!;
+      if (await tx.inodes.child(space.libraryId, space.id, parentId, name)) {
+        // SMH: the strategy applies to the last segment only.
+        if (options.strategy === 'ask')
+          throw new AppError('SameNameDirectoryOrFileExists', `${segments.join('/')} already exists.`);
+        name = freeName(name, new Set(await tx.inodes.childNames(space.libraryId, space.id, parentId, name)));
       }
-      throw new AppError('InternalError', 'unreachable: a directory path always has a last segment');
+      const inode = this.#directory(space, {
+        parentId,
+        name,
+        userId: ctx.userId,
+        meta: options.meta,
+        attributes: options.attributes,
+      });
+      if (!(await tx.inodes.insert(inode)))
+        throw new AppError('PathConflict', 'The directory was created concurrently; retry.');
+      return { inode, path: [...segments.slice(0, -1), name] };
     });
   }
 
   /** The entry at a path for reading (info, HEAD, download); the space must be reachable. */
-  async stat(ctx: AccessContext, spaceId: string, segments: readonly string[], kind: 'file' | 'any'): Promise<{ space: SpaceRecord; inode: InodeRecord | undefined }> {
+  async stat(
+    ctx: AccessContext,
+    spaceId: string,
+    segments: readonly string[],
+    kind: 'file' | 'any',
+  ): Promise<{ space: SpaceRecord; inode: InodeRecord | undefined }> {
     const space = await this.#d.spaces.require(ctx, spaceId);
     return { space, inode: await this.resolve(this.#store, space, segments, kind) };
   }
 
-  async list(ctx: AccessContext, spaceId: string, segments: readonly string[], options: ListOptions): Promise<Listing> {
+  async list(
+    ctx: AccessContext,
+    spaceId: string,
+    segments: readonly string[],
+    options: ListOptions,
+  ): Promise<Listing> {
     const space = await this.#d.spaces.require(ctx, spaceId);
     const directory = await this.resolveDirectory(this.#store, space, segments);
     const parentId = directory?.id ?? ROOT;
@@ -317,53 +393,89 @@ export class NamespaceService {
     };
   }
 
-  async deleteEntry(ctx: AccessContext, spaceId: string, segments: readonly string[], kind: 'file' | 'dir'): Promise<void> {
-    requireAnyGrant(ctx, [kind === 'file' ? 'delete_file' : 'delete_directory'], `delete ${kind === 'file' ? 'files' : 'directories'}`);
-    if (segments.length === 0) throw new AppError('RootDirectoryNotAllowed', 'The root directory cannot be deleted.');
+  async deleteEntry(
+    ctx: AccessContext,
+    spaceId: string,
+    segments: readonly string[],
+    kind: 'file' | 'dir',
+  ): Promise<void> {
+    requireAnyGrant(
+      ctx,
+      [kind === 'file' ? 'delete_file' : 'delete_directory'],
+      `delete ${kind === 'file' ? 'files' : 'directories'}`,
+    );
+    if (segments.length === 0)
+      throw new AppError('RootDirectoryNotAllowed', 'The root directory cannot be deleted.');
     const space = await this.#d.spaces.require(ctx, spaceId);
     const removed = await this.#store.transaction(async (tx) => {
       const entry = await this.resolve(tx, space, segments, kind === 'file' ? 'file' : 'any');
       if (!entry) throw new AppError('RootDirectoryNotAllowed', 'The root directory cannot be deleted.');
-      if (kind === 'dir' && entry.type !== 'dir') throw new AppError('DirectoryNotFound', `${segments.join('/')} is not a directory.`);
-      const all = entry.type === 'dir' ? [entry, ...(await tx.inodes.descendants(space.libraryId, space.id, entry.id))] : [entry];
+      if (kind === 'dir' && entry.type !== 'dir')
+        throw new AppError('DirectoryNotFound', `${segments.join('/')} is not a directory.`);
+      const all =
+        entry.type === 'dir'
+          ? [entry, ...(await tx.inodes.descendants(space.libraryId, space.id, entry.id))]
+          : [entry];
       await tx.inodes.delete(all.map((i) => i.id));
       await tx.spaces.addUsedBytes(space.libraryId, space.id, -all.reduce((n, i) => n + i.size, 0));
       return all;
     });
-    await this.discardObjects(ctx, removed.map((i) => i.objectKey));
+    await this.discardObjects(
+      ctx,
+      removed.map((i) => i.objectKey),
+    );
   }
 
-  /** Rename or move a file or directory (metadata only). */
+  /**
+   * Rename or move a file or directory (metadata only). `source` is what the caller means to move, for
+   * the not-found code. A directory's missing target parents are created (SMH §2.4); a file's are not.
+   */
   async move(
     ctx: AccessContext,
     spaceId: string,
     from: readonly string[],
     to: readonly string[],
     strategy: Strategy,
+    source: 'file' | 'dir' = 'file',
   ): Promise<string[] | null> {
     const space = await this.#d.spaces.require(ctx, spaceId);
-    if (from.length === 0 || to.length === 0) throw new AppError('RootDirectoryNotAllowed', 'The root cannot be moved.');
+    if (from.length === 0 || to.length === 0)
+      throw new AppError('RootDirectoryNotAllowed', 'The root cannot be moved.');
     const target = to.at(-1)!;
     const outcome = await this.#store.transaction(async (tx) => {
-      const source = await this.resolve(tx, space, from, 'any').catch((err: unknown) => {
+      const found = await this.resolve(tx, space, from, 'any').catch((err: unknown) => {
         if (err instanceof AppError && (err.code === 'DirectoryNotFound' || err.code === 'FileNotFound')) {
-          throw new AppError('SourceFileNotFound', `${from.join('/')} does not exist.`);
+          const code = source === 'dir' ? 'SourceDirectoryNotFound' : 'SourceFileNotFound';
+          throw new AppError(code, `${from.join('/')} does not exist.`);
         }
         throw err;
       });
-      const entry = source!;
+      const entry = found!;
       if (entry.type === 'dir') {
         requireAnyGrant(ctx, ['move_directory'], 'move directories');
-        if (strategy === 'overwrite') throw new AppError('InvalidConflictResolutionStrategy', 'Directories move with ask or rename.');
+        if (strategy === 'overwrite')
+          throw new AppError('InvalidConflictResolutionStrategy', 'Directories move with ask or rename.');
       } else {
-        requireAnyGrant(ctx, strategy === 'overwrite' ? ['move_file_force'] : ['move_file', 'move_file_force'], 'move files');
+        requireAnyGrant(
+          ctx,
+          strategy === 'overwrite' ? ['move_file_force'] : ['move_file', 'move_file_force'],
+          'move files',
+        );
       }
-      validateName(target, entry.type === 'dir' ? 'dir' : 'file');
-      const parent = await this.resolveDirectory(tx, space, to.slice(0, -1));
+      if (entry.type === 'dir') for (const name of to) validateName(name, 'dir');
+      else validateName(target, 'file');
+      const parent =
+        entry.type === 'dir'
+          ? await this.#ensureDirectories(tx, space, to.slice(0, -1), ctx.userId)
+          : await this.resolveDirectory(tx, space, to.slice(0, -1));
       if (entry.type === 'dir') {
+        // Parents just created for a target inside the source vanish with this error's rollback.
         for (let p = parent; p; p = await tx.inodes.get(space.libraryId, space.id, p.parentId)) {
           if (p.id === entry.id) {
-            throw new AppError('SourceDirectoryIsParentOfDestination', 'A directory cannot move into itself.');
+            throw new AppError(
+              'SourceDirectoryIsParentOfDestination',
+              'A directory cannot move into itself.',
+            );
           }
           if (p.parentId === ROOT) break;
         }
@@ -374,7 +486,12 @@ export class NamespaceService {
       const existing = await tx.inodes.child(space.libraryId, space.id, parentId, name);
       if (existing && existing.id !== entry.id) {
         if (strategy === 'rename') {
-          name = freeName(name, new Set(await tx.inodes.childNames(space.libraryId, space.id, parentId, name.replace(/\.[^.]*$/, ''))));
+          name = freeName(
+            name,
+            new Set(
+              await tx.inodes.childNames(space.libraryId, space.id, parentId, name.replace(/\.[^.]*$/, '')),
+            ),
+          );
         } else if (strategy === 'overwrite' && existing.type === 'file' && entry.type === 'file') {
           await tx.inodes.delete([existing.id]);
           await tx.spaces.addUsedBytes(space.libraryId, space.id, -existing.size);
@@ -399,19 +516,27 @@ export class NamespaceService {
     to: readonly string[],
     strategy: Strategy,
   ): Promise<{ path: string[] | null; inode: InodeRecord }> {
-    requireAnyGrant(ctx, strategy === 'overwrite' ? ['copy_file_force'] : ['copy_file', 'copy_file_force'], 'copy files');
+    requireAnyGrant(
+      ctx,
+      strategy === 'overwrite' ? ['copy_file_force'] : ['copy_file', 'copy_file_force'],
+      'copy files',
+    );
     const space = await this.#d.spaces.require(ctx, spaceId);
     if (to.length === 0) throw new AppError('EmptyFileName', 'The copy needs a target name.');
     validateName(to.at(-1)!, 'file');
     const source = await this.resolve(this.#store, space, from, 'file').catch((err: unknown) => {
-      if (err instanceof AppError && err.code === 'FileNotFound') throw new AppError('SourceFileNotFound', `${from.join('/')} does not exist.`);
+      if (err instanceof AppError && err.code === 'FileNotFound')
+        throw new AppError('SourceFileNotFound', `${from.join('/')} does not exist.`);
       throw err;
     });
     const original = source!;
     await this.resolveDirectory(this.#store, space, to.slice(0, -1));
     await this.#d.spaces.checkQuota(space, original.size);
     const objectKey = newObjectKey(space.libraryId);
-    await this.#d.objects.copyObject({ library: ctx.library, key: original.objectKey! }, { library: ctx.library, key: objectKey });
+    await this.#d.objects.copyObject(
+      { library: ctx.library, key: original.objectKey! },
+      { library: ctx.library, key: objectKey },
+    );
     try {
       const placed = await this.#store.transaction(async (tx) => {
         const parent = await this.resolveDirectory(tx, space, to.slice(0, -1));
@@ -421,7 +546,17 @@ export class NamespaceService {
           name: to.at(-1)!,
           strategy,
           userId: ctx.userId,
-          content: { ...original, contentType: original.contentType ?? 'application/octet-stream', objectKey },
+          content: {
+            size: original.size,
+            contentType: original.contentType ?? 'application/octet-stream',
+            etag: original.etag,
+            crc64: original.crc64,
+            objectKey,
+            meta: original.meta,
+            attributes: original.attributes,
+            beginningHash: original.beginningHash,
+            fullHash: original.fullHash,
+          },
         });
         return { ...result, path: await this.pathOf(tx, result.inode) };
       });
@@ -448,7 +583,10 @@ export class NamespaceService {
   }
 
   /** May this caller overwrite with a strategy? (upload and file operations) */
-  static canForce(ctx: AccessContext, forceGrants: readonly ('upload_file_force' | 'begin_upload_force')[]): boolean {
+  static canForce(
+    ctx: AccessContext,
+    forceGrants: readonly ('upload_file_force' | 'begin_upload_force')[],
+  ): boolean {
     return forceGrants.some((g) => hasGrant(ctx, g));
   }
 }

@@ -145,8 +145,14 @@ export class CredentialService {
   /** A temporary credential by id, to sign again with it; undefined once expired or revoked. */
   async temporary(id: string): Promise<TemporaryCredential | undefined> {
     const key = await this.#store.accessKeys.get(id as AccessKeyId);
-    if (!key || key.sessionToken === null || key.expiresAt === null || key.expiresAt < this.#clock.now()) return undefined;
-    return { accessKeyId: key.id, secretAccessKey: key.secret, sessionToken: key.sessionToken, expiresAt: key.expiresAt };
+    if (!key || key.sessionToken === null || key.expiresAt === null || key.expiresAt < this.#clock.now())
+      return undefined;
+    return {
+      accessKeyId: key.id,
+      secretAccessKey: key.secret,
+      sessionToken: key.sessionToken,
+      expiresAt: key.expiresAt,
+    };
   }
 
   /** Removes temporary keys that expired more than `graceMs` ago. */

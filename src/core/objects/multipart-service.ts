@@ -12,6 +12,7 @@ import type {
   ObjectHeaders,
   ObjectRecord,
   PartRecord,
+  PartSummary,
   UploadRecord,
 } from '../../ports/metadata-store.ts';
 import { AppError } from '../errors.ts';
@@ -274,6 +275,12 @@ export class MultipartService {
       isTruncated: rows.length > limit,
       nextPartNumberMarker: parts.at(-1)?.partNumber ?? partNumberMarker,
     };
+  }
+
+  /** All parts of an active upload, summarised (SMH status). */
+  async partSummaries(target: UploadTarget): Promise<PartSummary[]> {
+    const upload = await this.requireActive(target);
+    return this.#store.multipart.partSummaries(upload.id);
   }
 
   async abort(target: UploadTarget): Promise<void> {

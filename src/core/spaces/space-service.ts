@@ -37,12 +37,19 @@ export class SpaceService {
     return space;
   }
 
-  async create(ctx: AccessContext, input: { spaceId?: string; extension: SpaceExtension }): Promise<SpaceRecord> {
-    if (!ctx.library.isMultiTenant) throw new AppError('NotMultiSpaceLibrary', 'This library is single-tenant.');
+  async create(
+    ctx: AccessContext,
+    input: { spaceId?: string; extension: SpaceExtension },
+  ): Promise<SpaceRecord> {
+    if (!ctx.library.isMultiTenant)
+      throw new AppError('NotMultiSpaceLibrary', 'This library is single-tenant.');
     requireAnyGrant(ctx, ['create_space'], 'create spaces');
     const id = input.spaceId ?? `space${randomString(13, '0123456789abcdefghijklmnopqrstuvwxyz')}`;
     if (!SPACE_ID.test(id)) {
-      throw new AppError('SpaceIdInvalid', 'A space id is 2 to 32 of a-z, 0-9 and "-", not starting or ending with "-".');
+      throw new AppError(
+        'SpaceIdInvalid',
+        'A space id is 2 to 32 of a-z, 0-9 and "-", not starting or ending with "-".',
+      );
     }
     const space: SpaceRecord = {
       libraryId: ctx.library.id,
@@ -60,8 +67,12 @@ export class SpaceService {
   }
 
   /** admin/space_admin see every space; other tokens the spaces their user created. */
-  async list(ctx: AccessContext, input: { marker?: string; limit?: number; prefix?: string }): Promise<SpaceListResult> {
-    if (!ctx.library.isMultiTenant) throw new AppError('NotMultiSpaceLibrary', 'This library is single-tenant.');
+  async list(
+    ctx: AccessContext,
+    input: { marker?: string; limit?: number; prefix?: string },
+  ): Promise<SpaceListResult> {
+    if (!ctx.library.isMultiTenant)
+      throw new AppError('NotMultiSpaceLibrary', 'This library is single-tenant.');
     const limit = Math.min(Math.max(1, input.limit ?? MAX_LIST), MAX_LIST);
     const all = hasGrant(ctx, 'space_admin');
     const rows = await this.#store.spaces.list(ctx.library.id, {
@@ -77,12 +88,19 @@ export class SpaceService {
   /** Deletes a space; its files and unfinished uploads go with it (force), or it must be empty. */
   async delete(ctx: AccessContext, spaceId: string, force: boolean): Promise<void> {
     if (!ctx.library.isMultiTenant || spaceId === '-') {
-      throw new AppError('NotMultiSpaceLibrary', 'Only tenant spaces of a multi-tenant library can be deleted.');
+      throw new AppError(
+        'NotMultiSpaceLibrary',
+        'Only tenant spaces of a multi-tenant library can be deleted.',
+      );
     }
     requireAnyGrant(ctx, ['delete_space'], 'delete spaces');
-    await this.require(ctx, spaceId);
+    // ADR 0002 §8: a token without space_id manages every space; one with space_id only its own.
+    if (ctx.spaceIds !== null) requireSpaceAccess(ctx, spaceId);
+    if (!(await this.#store.spaces.get(ctx.library.id, spaceId)))
+      throw new AppError('SpaceNotFound', `Space ${spaceId} does not exist.`);
     const count = await this.#store.inodes.countInSpace(ctx.library.id, spaceId);
-    if (count > 0 && !force) throw new AppError('SpaceNotEmpty', `Space ${spaceId} is not empty; pass force=1.`);
+    if (count > 0 && !force)
+      throw new AppError('SpaceNotEmpty', `Space ${spaceId} is not empty; pass force=1.`);
     const root = await this.#store.inodes.descendants(ctx.library.id, spaceId, '');
     await this.#store.transaction(async (tx) => {
       await tx.inodes.delete(root.map((i) => i.id));
@@ -90,17 +108,30 @@ export class SpaceService {
     });
     for (const inode of root) {
       if (!inode.objectKey) continue;
-      await this.#objects.deleteObject({ library: ctx.library, key: inode.objectKey }).catch((err: unknown) => {
-        this.#logger.warn({ err, key: inode.objectKey }, 'could not delete the object of a deleted space');
-      });
+      await this.#objects
+        .deleteObject({ library: ctx.library, key: inode.objectKey })
+        .catch((err: unknown) => {
+          this.#logger.warn({ err, key: inode.objectKey }, 'could not delete the object of a deleted space');
+        });
     }
   }
 
-  async setExtension(ctx: AccessContext, spaceId: string, patch: SpaceExtension): Promise<void> {
+  /** SMH §2.2: absent fields keep their value, `spaceTag: null` clears the tag, isMultiAlbum is fixed. */
+  async setExtension(
+    ctx: AccessContext,
+    spaceId: string,
+    patch: Omit<SpaceExtension, 'spaceTag'> & { spaceTag?: string | null },
+  ): Promise<void> {
     requireAnyGrant(ctx, ['space_admin'], 'change space attributes');
     const space = await this.require(ctx, spaceId);
-    const { isMultiAlbum: _fixed, ...changes } = patch;
-    await this.#store.spaces.setExtension(ctx.library.id, spaceId, { ...space.extension, ...changes });
+    const { isMultiAlbum: _fixed, spaceTag, ...changes } = patch;
+    const { spaceTag: current, ...kept } = space.extension;
+    const tag = spaceTag === undefined ? current : (spaceTag ?? undefined);
+    await this.#store.spaces.setExtension(ctx.library.id, spaceId, {
+      ...kept,
+      ...changes,
+      ...(tag !== undefined ? { spaceTag: tag } : {}),
+    });
   }
 
   /** The quota covering a space, if any. */
@@ -115,17 +146,28 @@ export class SpaceService {
     const spaces = await this.#store.spaces.forQuota(quota.id);
     const used = spaces.reduce((n, s) => n + s.usedBytes, 0);
     if (used + bytes > quota.capacity) {
-      throw new AppError('QuotaLimitReached', `The quota of ${quota.capacity} bytes would be exceeded (${used} used).`);
+      throw new AppError(
+        'QuotaLimitReached',
+        `The quota of ${quota.capacity} bytes would be exceeded (${used} used).`,
+      );
     }
   }
 
   async createQuota(
     ctx: AccessContext,
-    input: { spaces: string[]; capacity: number; removeWhenExceed: boolean; removeAfterDays: number; removeNewest: boolean },
+    input: {
+      spaces: string[];
+      capacity: number;
+      removeWhenExceed: boolean;
+      removeAfterDays: number;
+      removeNewest: boolean;
+    },
   ): Promise<number> {
-    requireAnyGrant(ctx, ['space_admin'], 'manage quotas');
+    // Quotas bound what tenants may store: only admin sets them, never a tenant's own space_admin.
+    requireAnyGrant(ctx, ['admin'], 'manage quotas');
     const spaces = ctx.library.isMultiTenant ? input.spaces : ['-'];
-    if (spaces.length === 0) throw new AppError('InvalidArgument', 'spaces lists the spaces the quota covers.');
+    if (spaces.length === 0)
+      throw new AppError('InvalidArgument', 'spaces lists the spaces the quota covers.');
     for (const id of spaces) {
       const space = await this.require(ctx, id);
       if (space.quotaId !== null) throw new AppError('DuplicateQuota', `Space ${id} already has a quota.`);
@@ -154,16 +196,27 @@ export class SpaceService {
   async updateQuota(
     ctx: AccessContext,
     spaceId: string,
-    patch: { capacity?: number; removeWhenExceed?: boolean; removeAfterDays?: number; removeNewest?: boolean },
+    patch: {
+      capacity?: number;
+      removeWhenExceed?: boolean;
+      removeAfterDays?: number;
+      removeNewest?: boolean;
+    },
   ): Promise<void> {
-    requireAnyGrant(ctx, ['space_admin'], 'manage quotas');
+    requireAnyGrant(ctx, ['admin'], 'manage quotas');
     const quota = await this.getQuota(ctx, spaceId);
     if (patch.capacity !== undefined) {
       const used = (await this.#store.spaces.forQuota(quota.id)).reduce((n, s) => n + s.usedBytes, 0);
       if (patch.capacity < used) {
-        throw new AppError('QuotaCapacityLessThanSize', `The new capacity is below the ${used} bytes already used.`);
+        throw new AppError(
+          'QuotaCapacityLessThanSize',
+          `The new capacity is below the ${used} bytes already used.`,
+        );
       }
     }
-    await this.#store.quotas.update({ ...quota, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) });
+    await this.#store.quotas.update({
+      ...quota,
+      ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
+    });
   }
 }

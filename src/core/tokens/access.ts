@@ -53,13 +53,17 @@ export function hasGrant(ctx: AccessContext, grant: Grant): boolean {
 /** Passes when the caller holds any of the grants (admin holds all; space_admin all but space management). */
 export function requireAnyGrant(ctx: AccessContext, grants: readonly Grant[], what: string): void {
   if (grants.some((g) => hasGrant(ctx, g))) return;
-  throw new AppError('NoPermission', `The access token lacks the permission to ${what} (needs ${grants.join(' or ')}).`);
+  throw new AppError(
+    'NoPermission',
+    `The access token lacks the permission to ${what} (needs ${grants.join(' or ')}).`,
+  );
 }
 
 /** SMH: a token scoped to spaces never reaches another; a non-admin token needs a space list. */
 export function requireSpaceAccess(ctx: AccessContext, spaceId: string): void {
   if (!ctx.library.isMultiTenant) {
-    if (spaceId !== '-') throw new AppError('SpaceNotFound', 'A single-tenant library has only the space "-".');
+    if (spaceId !== '-')
+      throw new AppError('SpaceNotFound', 'A single-tenant library has only the space "-".');
     return;
   }
   if (ctx.spaceIds === null) {

@@ -40,7 +40,11 @@ export function clampPeriod(raw: string | undefined): number {
   return Math.min(MAX_PERIOD, Math.max(MIN_PERIOD, Math.floor(n)));
 }
 
-function checkIdLength(value: string | undefined, code: 'UserIdLengthExceed' | 'ClientIdLengthExceed', what: string): void {
+function checkIdLength(
+  value: string | undefined,
+  code: 'UserIdLengthExceed' | 'ClientIdLengthExceed',
+  what: string,
+): void {
   if (value !== undefined && value.length > MAX_ID_LENGTH) {
     throw new AppError(code, `${what} is longer than ${MAX_ID_LENGTH} characters.`);
   }
@@ -59,7 +63,8 @@ export class TokenService {
   async verifySecret(libraryId: string | undefined, secret: string | undefined): Promise<LibraryRecord> {
     const noId = libraryId === undefined || libraryId === '';
     const noSecret = secret === undefined || secret === '';
-    if (noId && noSecret) throw new AppError('EmptyLibraryIdOrSecret', 'library_id and library_secret are required.');
+    if (noId && noSecret)
+      throw new AppError('EmptyLibraryIdOrSecret', 'library_id and library_secret are required.');
     if (noId) throw new AppError('EmptyLibraryId', 'library_id is required.');
     if (noSecret) throw new AppError('EmptyLibrarySecret', 'library_secret is required.');
     const library = await this.#store.libraries.get(libraryId as LibraryId);
@@ -81,7 +86,10 @@ export class TokenService {
     }
     const spaceIds = (input.spaceIds ?? []).filter((s) => s !== '');
     if (!library.isMultiTenant && spaceIds.some((s) => s !== '-')) {
-      throw new AppError('NotMultiSpaceLibrary', 'A single-tenant library has no tenant spaces; omit space_id.');
+      throw new AppError(
+        'NotMultiSpaceLibrary',
+        'A single-tenant library has no tenant spaces; omit space_id.',
+      );
     }
     const period = clampPeriod(input.period);
     const accessToken = `acctk${randomString(43, LOWER36)}`;
@@ -135,7 +143,8 @@ export class TokenService {
     if (!library) throw new AppError('LibraryNotFound', 'The library no longer exists.');
     const now = this.#clock.now();
     const slid = now + token.period * 1000;
-    if (slid - token.expiresAt >= SLIDE_GRANULARITY_MS) await this.#store.tokens.extend(token.hash, slid, now);
+    if (slid - token.expiresAt >= SLIDE_GRANULARITY_MS)
+      await this.#store.tokens.extend(token.hash, slid, now);
     const grants = new Set(token.grants as Grant[]);
     const actAs = grants.has('admin') && token.userId === '' && input.userId ? input.userId : token.userId;
     return { library, spaceIds: token.spaceIds, userId: actAs, grants };
@@ -168,7 +177,10 @@ export class TokenService {
       throw new AppError('InvalidArgument', 'user_id is required to delete the tokens of a user.');
     }
     if (input.clientIds.length > MAX_REVOKE_IDS || input.sessionIds.length > MAX_REVOKE_IDS) {
-      throw new AppError('InvalidArgument', `At most ${MAX_REVOKE_IDS} client_id or session_id values at once.`);
+      throw new AppError(
+        'InvalidArgument',
+        `At most ${MAX_REVOKE_IDS} client_id or session_id values at once.`,
+      );
     }
     return this.#store.tokens.deleteForUser(library.id, input.userId, {
       clientIds: input.clientIds,

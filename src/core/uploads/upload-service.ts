@@ -16,7 +16,13 @@ import type {
   UploadFlavour,
   UploadTaskRecord,
 } from '../../ports/metadata-store.ts';
-import type { ObjectLocation, ObjectStore, StoredObjectInfo, UploadedPart, UploadGrant } from '../../ports/object-store.ts';
+import type {
+  ObjectLocation,
+  ObjectStore,
+  StoredObjectInfo,
+  UploadedPart,
+  UploadGrant,
+} from '../../ports/object-store.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { randomString } from '../ids.ts';
 import { contentTypeOf, validateName } from '../namespace/names.ts';
@@ -34,6 +40,8 @@ const SETTLE_WAIT_MS = 30_000;
 /** A task stuck in `confirming` this long (its confirmer died) is returned to `uploading`. */
 const STUCK_CONFIRMING_MS = 5 * 60_000;
 const LOWER36 = '0123456789abcdefghijklmnopqrstuvwxyz';
+const STATUS_GRANT_REUSE_MS = 30_000;
+const STATUS_GRANT_CACHE = 10_000;
 /** How long a confirmed task answers a repeated confirm. */
 const CONFIRMED_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
@@ -82,10 +90,15 @@ export interface UploadServiceDeps {
 }
 
 const confirmKeyNotFound = (): AppError =>
-  new AppError('ConfirmKeyNotFound', 'The confirm key does not exist, or its upload was cancelled or expired.');
+  new AppError(
+    'ConfirmKeyNotFound',
+    'The confirm key does not exist, or its upload was cancelled or expired.',
+  );
 
 export class UploadService {
   readonly #d: UploadServiceDeps;
+  /** Grants status signed again, by credential: re-signing on every poll costs more than the poll. */
+  readonly #statusGrants = new Map<string, { grant: UploadGrant; until: number }>();
 
   constructor(deps: UploadServiceDeps) {
     this.#d = deps;
@@ -95,11 +108,18 @@ export class UploadService {
     return { library: ctx.library, key: task.objectKey };
   }
 
-  #grant(ctx: AccessContext, task: UploadTaskRecord, fresh: boolean, trafficLimit?: number): Promise<UploadGrant> {
+  #grant(
+    ctx: AccessContext,
+    task: UploadTaskRecord,
+    fresh: boolean,
+    trafficLimit?: number,
+  ): Promise<UploadGrant> {
     const limit = trafficLimit ?? task.options.trafficLimit;
     return this.#d.objects.grantUpload(this.#loc(ctx, task), {
       flavour: task.flavour,
-      expiresAt: this.#d.clock.now() + this.#d.credentialLifetimeMs,
+      // Signing again (status) keeps the task's expiry, also when its credential is gone: only renew
+      // extends it (ADR 0002 §19), so the sweeper's view of the task stays true.
+      expiresAt: fresh ? this.#d.clock.now() + this.#d.credentialLifetimeMs : task.credentialExpiresAt,
       contentType: contentTypeOf(task.path.at(-1)!),
       ...(task.uploadId ? { uploadId: task.uploadId } : {}),
       ...(limit ? { trafficLimit: limit } : {}),
@@ -108,8 +128,28 @@ export class UploadService {
     });
   }
 
+  /**
+   * The grant status returns: signed again with the task's current credential and expiry, reused for
+   * up to STATUS_GRANT_REUSE_MS (its signature window starts before it was made, so it stays valid).
+   */
+  async #statusGrant(ctx: AccessContext, task: UploadTaskRecord): Promise<UploadGrant> {
+    const now = this.#d.clock.now();
+    const cached = task.credentialId ? this.#statusGrants.get(task.credentialId) : undefined;
+    if (cached && cached.until > now) return cached.grant;
+    const grant = await this.#grant(ctx, task, false);
+    if (task.credentialId) {
+      if (this.#statusGrants.size >= STATUS_GRANT_CACHE) this.#statusGrants.clear();
+      this.#statusGrants.set(task.credentialId, { grant, until: now + STATUS_GRANT_REUSE_MS });
+    }
+    return grant;
+  }
+
   /** The task behind a confirm key, in this library and space, visible to the caller. */
-  async #task(ctx: AccessContext, spaceId: string, confirmKey: string): Promise<{ task: UploadTaskRecord; space: SpaceRecord }> {
+  async #task(
+    ctx: AccessContext,
+    spaceId: string,
+    confirmKey: string,
+  ): Promise<{ task: UploadTaskRecord; space: SpaceRecord }> {
     const space = await this.#d.spaces.require(ctx, spaceId);
     const task = await this.#d.store.uploadTasks.get(confirmKey);
     if (!task || task.libraryId !== ctx.library.id || task.spaceId !== spaceId) throw confirmKeyNotFound();
@@ -122,7 +162,8 @@ export class UploadService {
     for (;;) {
       const task = await this.#d.store.uploadTasks.get(confirmKey);
       if (task?.state !== 'confirming') return task;
-      if (this.#d.clock.now() > deadline) throw new AppError('PathConflict', 'The upload is being confirmed by another request.');
+      if (this.#d.clock.now() > deadline)
+        throw new AppError('PathConflict', 'The upload is being confirmed by another request.');
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -140,19 +181,27 @@ export class UploadService {
     // SMH: uploads never create parent directories.
     const parent = await this.#d.namespace.resolveDirectory(this.#d.store, space, input.path.slice(0, -1));
     const existing = await this.#d.store.inodes.child(space.libraryId, space.id, parent?.id ?? ROOT, name);
-    if (existing && (input.strategy === 'ask' || (input.strategy === 'overwrite' && existing.type === 'dir'))) {
+    if (
+      existing &&
+      (input.strategy === 'ask' || (input.strategy === 'overwrite' && existing.type === 'dir'))
+    ) {
       throw new AppError('SameNameDirectoryOrFileExists', `${input.path.join('/')} already exists.`);
     }
-    if (input.filesize !== undefined) await this.#d.spaces.checkQuota(space, input.filesize);
+    // An overwrite adds to the space only what the file grows by.
+    const replaced = input.strategy === 'overwrite' && existing?.type === 'file' ? existing.size : 0;
+    if (input.filesize !== undefined) await this.#d.spaces.checkQuota(space, input.filesize - replaced);
 
-    const instant = await this.#instant(ctx, space, parent?.id ?? ROOT, input);
+    const instant = await this.#instant(ctx, space, { parentId: parent?.id ?? ROOT, replaced }, input);
     if (instant) return instant;
 
     const now = this.#d.clock.now();
     const objectKey = newObjectKey(ctx.library.id);
     const uploadId =
       input.flavour === 'multipart'
-        ? await this.#d.objects.createMultipartUpload({ library: ctx.library, key: objectKey }, { contentType: contentTypeOf(name) })
+        ? await this.#d.objects.createMultipartUpload(
+            { library: ctx.library, key: objectKey },
+            { contentType: contentTypeOf(name) },
+          )
         : null;
     const task: UploadTaskRecord = {
       confirmKey: `${randomString(8, LOWER36)}${now.toString(36)}${randomString(24, LOWER36)}`,
@@ -187,7 +236,8 @@ export class UploadService {
     try {
       await this.#d.store.uploadTasks.insert(task);
     } catch (err) {
-      if (uploadId) await this.#d.objects.abortMultipartUpload(this.#loc(ctx, task), uploadId).catch(() => {});
+      if (uploadId)
+        await this.#d.objects.abortMultipartUpload(this.#loc(ctx, task), uploadId).catch(() => {});
       throw err;
     }
     return { kind: 'task', task, grant };
@@ -197,17 +247,33 @@ export class UploadService {
    * SMH instant upload (§3.2): with a beginningHash matching a stored file of the same size the client
    * is asked for the fullHash (202); with a matching fullHash the file is created from the stored
    * bytes (200). Only files of the same space are candidates, so tenants learn nothing of each other.
+   * The new file counts against the quota like any upload (`replaced`: bytes an overwrite frees).
    */
-  async #instant(ctx: AccessContext, space: SpaceRecord, parentId: string, input: BeginInput): Promise<BeginOutcome | undefined> {
+  async #instant(
+    ctx: AccessContext,
+    space: SpaceRecord,
+    target: { parentId: string; replaced: number },
+    input: BeginInput,
+  ): Promise<BeginOutcome | undefined> {
+    const { parentId } = target;
     const size = input.size;
     if (!input.beginningHash || size === undefined || size < MiB) return undefined;
-    const candidates = await this.#d.store.inodes.findByHash(space.libraryId, space.id, size, input.beginningHash.toLowerCase());
+    const candidates = await this.#d.store.inodes.findByHash(
+      space.libraryId,
+      space.id,
+      size,
+      input.beginningHash.toLowerCase(),
+    );
     if (candidates.length === 0) return undefined;
     if (!input.fullHash) return { kind: 'send-full-hash' };
     const match = candidates.find((c) => c.fullHash === input.fullHash?.toLowerCase());
     if (!match?.objectKey) return undefined;
+    await this.#d.spaces.checkQuota(space, match.size - target.replaced);
     const objectKey = newObjectKey(ctx.library.id);
-    await this.#d.objects.copyObject({ library: ctx.library, key: match.objectKey }, { library: ctx.library, key: objectKey });
+    await this.#d.objects.copyObject(
+      { library: ctx.library, key: match.objectKey },
+      { library: ctx.library, key: objectKey },
+    );
     try {
       const placed = await this.#d.store.transaction(async (tx) => {
         const result = await this.#d.namespace.placeFile(tx, {
@@ -231,39 +297,62 @@ export class UploadService {
         return { ...result, path: await this.#d.namespace.pathOf(tx, result.inode) };
       });
       await this.#d.namespace.discardObjects(ctx, [placed.displacedObjectKey]);
-      return { kind: 'instant', file: { inode: placed.inode, path: placed.path, isOverwritten: placed.isOverwritten } };
+      return {
+        kind: 'instant',
+        file: { inode: placed.inode, path: placed.path, isOverwritten: placed.isOverwritten },
+      };
     } catch (err) {
       await this.#d.namespace.discardObjects(ctx, [objectKey]);
       throw err;
     }
   }
 
-  async status(ctx: AccessContext, spaceId: string, confirmKey: string, options: { withPartInfo: boolean }): Promise<TaskStatus> {
+  async status(
+    ctx: AccessContext,
+    spaceId: string,
+    confirmKey: string,
+    options: { withPartInfo: boolean },
+  ): Promise<TaskStatus> {
     requireAnyGrant(ctx, UPLOAD_GRANTS, 'see upload tasks');
     const { task: found } = await this.#task(ctx, spaceId, confirmKey);
     const task = found.state === 'confirming' ? ((await this.#settled(confirmKey)) ?? found) : found;
     if (task.state === 'cancelled' || task.state === 'expired') throw confirmKeyNotFound();
     if (task.state === 'confirmed') {
-      const inode = task.result ? await this.#d.store.inodes.get(ctx.library.id, spaceId, task.result) : undefined;
-      return { task, path: inode ? await this.#d.namespace.pathOf(this.#d.store, inode) : null, parts: undefined, grant: undefined };
+      const inode = task.result
+        ? await this.#d.store.inodes.get(ctx.library.id, spaceId, task.result)
+        : undefined;
+      return {
+        task,
+        path: inode ? await this.#d.namespace.pathOf(this.#d.store, inode) : null,
+        parts: undefined,
+        grant: undefined,
+      };
     }
     let parts: UploadedPart[] | undefined;
     let grant: UploadGrant | undefined;
     if (task.flavour === 'multipart' && task.uploadId && !task.objectReady) {
       parts = (await this.#d.objects.listParts(this.#loc(ctx, task), task.uploadId)) ?? [];
-      if (options.withPartInfo) grant = await this.#grant(ctx, task, false);
+      if (options.withPartInfo) grant = await this.#statusGrant(ctx, task);
     }
     return { task, path: task.path, parts, grant };
   }
 
-  async renew(ctx: AccessContext, spaceId: string, confirmKey: string, options: { trafficLimit?: number }): Promise<{ task: UploadTaskRecord; grant: UploadGrant }> {
+  async renew(
+    ctx: AccessContext,
+    spaceId: string,
+    confirmKey: string,
+    options: { trafficLimit?: number },
+  ): Promise<{ task: UploadTaskRecord; grant: UploadGrant }> {
     requireAnyGrant(ctx, UPLOAD_GRANTS, 'renew upload tasks');
     const { task: found } = await this.#task(ctx, spaceId, confirmKey);
     const task = found.state === 'confirming' ? ((await this.#settled(confirmKey)) ?? found) : found;
     if (task.state === 'confirmed') throw new AppError('UploadComplete', 'The upload is already confirmed.');
     if (task.state !== 'uploading') throw confirmKeyNotFound();
     if (task.flavour !== 'multipart') {
-      throw new AppError('NotMultipartUpload', 'Only multipart uploads renew; begin a simple or form upload again.');
+      throw new AppError(
+        'NotMultipartUpload',
+        'Only multipart uploads renew; begin a simple or form upload again.',
+      );
     }
     const grant = await this.#grant(ctx, task, true, options.trafficLimit);
     const updated = await this.#d.store.uploadTasks.update(
@@ -275,10 +364,14 @@ export class UploadService {
     if (!updated) {
       await this.#d.objects.revokeGrants(this.#loc(ctx, task), task.uploadId ?? undefined);
       const now = await this.#d.store.uploadTasks.get(confirmKey);
-      if (now?.state === 'confirmed' || now?.state === 'confirming') throw new AppError('UploadComplete', 'The upload is already confirmed.');
+      if (now?.state === 'confirmed' || now?.state === 'confirming')
+        throw new AppError('UploadComplete', 'The upload is already confirmed.');
       throw confirmKeyNotFound();
     }
-    return { task: { ...task, credentialExpiresAt: grant.expiresAt, credentialId: grant.credentialId }, grant };
+    return {
+      task: { ...task, credentialExpiresAt: grant.expiresAt, credentialId: grant.credentialId },
+      grant,
+    };
   }
 
   /** Frees what an unconfirmed task holds in the store: its multipart upload or object, and grants. */
@@ -296,9 +389,18 @@ export class UploadService {
       // A task being confirmed settles first: cancel then loses to a confirm that succeeded, and
       // tries again after one that failed.
       const task = await this.#settled(confirmKey);
-      if (task?.state === 'confirmed') throw new AppError('UploadComplete', 'The upload is already confirmed and cannot be cancelled.');
+      if (task?.state === 'confirmed')
+        throw new AppError('UploadComplete', 'The upload is already confirmed and cannot be cancelled.');
       if (task?.state !== 'uploading') throw confirmKeyNotFound();
-      if (await this.#d.store.uploadTasks.transition(confirmKey, 'uploading', 'cancelled', {}, this.#d.clock.now())) {
+      if (
+        await this.#d.store.uploadTasks.transition(
+          confirmKey,
+          'uploading',
+          'cancelled',
+          {},
+          this.#d.clock.now(),
+        )
+      ) {
         await this.#release(ctx, task);
         return;
       }
@@ -312,10 +414,18 @@ export class UploadService {
       const parts = await this.#d.objects.listParts(loc, task.uploadId);
       // SMH completes parts 1..N itself; a gap or no part at all means the bytes are not all there.
       if (!parts || parts.length === 0 || parts.some((p, i) => p.partNumber !== i + 1)) {
-        throw new AppError('MultipartUploadIncomplete', 'Parts are missing: upload parts 1..N without gaps before confirming.');
+        throw new AppError(
+          'MultipartUploadIncomplete',
+          'Parts are missing: upload parts 1..N without gaps before confirming.',
+        );
       }
       const object = await this.#d.objects.completeMultipartUpload(loc, task.uploadId, parts);
-      await this.#d.store.uploadTasks.update(task.confirmKey, 'confirming', { objectReady: true }, this.#d.clock.now());
+      await this.#d.store.uploadTasks.update(
+        task.confirmKey,
+        'confirming',
+        { objectReady: true },
+        this.#d.clock.now(),
+      );
       return object;
     }
     const object = await this.#d.objects.headObject(loc);
@@ -343,15 +453,30 @@ export class UploadService {
     let object: StoredObjectInfo;
     try {
       if (strategy === 'overwrite' && !task.force && !hasGrant(ctx, 'upload_file_force')) {
-        throw new AppError('NoPermission', 'Overwriting needs a task begun with a _force grant, or upload_file_force.');
+        throw new AppError(
+          'NoPermission',
+          'Overwriting needs a task begun with a _force grant, or upload_file_force.',
+        );
       }
+      // A conflict known now is refused before the parts are assembled: the task stays a plain
+      // multipart upload, whose status still lists its parts for the client.
+      const replaced = await this.#checkTarget(space, task.path, strategy);
       object = await this.#finishBytes(ctx, task);
       if (input.crc64 !== undefined && object.crc64 !== null && input.crc64 !== object.crc64) {
-        throw new AppError('BadCrc64', `The crc64 ${input.crc64} does not match the uploaded bytes (${object.crc64}).`);
+        throw new AppError(
+          'BadCrc64',
+          `The crc64 ${input.crc64} does not match the uploaded bytes (${object.crc64}).`,
+        );
       }
-      await this.#d.spaces.checkQuota(space, object.size);
+      await this.#d.spaces.checkQuota(space, object.size - replaced);
     } catch (err) {
-      await this.#d.store.uploadTasks.transition(confirmKey, 'confirming', 'uploading', {}, this.#d.clock.now());
+      await this.#d.store.uploadTasks.transition(
+        confirmKey,
+        'confirming',
+        'uploading',
+        {},
+        this.#d.clock.now(),
+      );
       throw err;
     }
     const hashes = await this.#verifiedHashes(ctx, task);
@@ -380,7 +505,8 @@ export class UploadService {
           result: result.inode.id,
           strategy: result.isOverwritten ? 'overwrite' : strategy,
         });
-        if (!done) throw new AppError('PathConflict', 'The upload task changed while it was being confirmed.');
+        if (!done)
+          throw new AppError('PathConflict', 'The upload task changed while it was being confirmed.');
         return { ...result, path: await this.#d.namespace.pathOf(tx, result.inode) };
       });
       await this.#d.namespace.discardObjects(ctx, [placed.displacedObjectKey]);
@@ -388,20 +514,54 @@ export class UploadService {
       return { inode: placed.inode, path: placed.path, isOverwritten: placed.isOverwritten };
     } catch (err) {
       // The bytes stay (objectReady) so a later confirm, perhaps with another strategy, can finish.
-      await this.#d.store.uploadTasks.transition(confirmKey, 'confirming', 'uploading', {}, this.#d.clock.now());
+      await this.#d.store.uploadTasks.transition(
+        confirmKey,
+        'confirming',
+        'uploading',
+        {},
+        this.#d.clock.now(),
+      );
       throw err;
     }
   }
 
+  /**
+   * Checks the target path as it stands (the placement re-checks inside its transaction): the parent
+   * must exist, and ask or an overwrite onto a directory must not meet an entry. Returns the size of
+   * the file an overwrite would replace (0 when none).
+   */
+  async #checkTarget(
+    space: SpaceRecord,
+    path: readonly string[],
+    strategy: ConflictStrategy,
+  ): Promise<number> {
+    const { store, namespace } = this.#d;
+    const parent = await namespace.resolveDirectory(store, space, path.slice(0, -1));
+    const existing = await store.inodes.child(space.libraryId, space.id, parent?.id ?? ROOT, path.at(-1)!);
+    if (existing && (strategy === 'ask' || (strategy === 'overwrite' && existing.type === 'dir'))) {
+      throw new AppError('SameNameDirectoryOrFileExists', `${path.join('/')} already exists.`);
+    }
+    return strategy === 'overwrite' && existing?.type === 'file' ? existing.size : 0;
+  }
+
   /** A repeated confirm answers with the file the first one created (the Flutter SDK relies on it). */
   async #confirmedFile(ctx: AccessContext, task: UploadTaskRecord): Promise<ConfirmedFile> {
-    const inode = task.result ? await this.#d.store.inodes.get(ctx.library.id, task.spaceId, task.result) : undefined;
+    const inode = task.result
+      ? await this.#d.store.inodes.get(ctx.library.id, task.spaceId, task.result)
+      : undefined;
     if (!inode) throw new AppError('FileNotFound', 'The confirmed file has since been deleted.');
-    return { inode, path: await this.#d.namespace.pathOf(this.#d.store, inode), isOverwritten: task.strategy === 'overwrite' };
+    return {
+      inode,
+      path: await this.#d.namespace.pathOf(this.#d.store, inode),
+      isOverwritten: task.strategy === 'overwrite',
+    };
   }
 
   /** Hashes for instant upload, recorded only when the client declared them and the bytes agree. */
-  async #verifiedHashes(ctx: AccessContext, task: UploadTaskRecord): Promise<{ beginningHash: string; fullHash: string } | undefined> {
+  async #verifiedHashes(
+    ctx: AccessContext,
+    task: UploadTaskRecord,
+  ): Promise<{ beginningHash: string; fullHash: string } | undefined> {
     if (!task.options.beginningHash) return undefined;
     try {
       const hashes = await instantHashes(await this.#d.objects.read(this.#loc(ctx, task)));
@@ -409,7 +569,10 @@ export class UploadService {
       if (task.options.fullHash && hashes.fullHash !== task.options.fullHash.toLowerCase()) return undefined;
       return hashes;
     } catch (err) {
-      this.#d.logger.warn({ err, confirmKey: task.confirmKey }, 'could not hash an upload for instant upload');
+      this.#d.logger.warn(
+        { err, confirmKey: task.confirmKey },
+        'could not hash an upload for instant upload',
+      );
       return undefined;
     }
   }
@@ -429,14 +592,16 @@ export class UploadService {
     // Finished tasks are kept a while (a repeated confirm answers from them), then forgotten.
     for (const state of ['cancelled', 'expired', 'confirmed'] as const) {
       const keep = state === 'confirmed' ? CONFIRMED_RETENTION_MS : this.#d.taskGraceMs;
-      for (const task of await store.uploadTasks.listStale(state, now - keep, 500)) await store.uploadTasks.delete(task.confirmKey);
+      for (const task of await store.uploadTasks.listStale(state, now - keep, 500))
+        await store.uploadTasks.delete(task.confirmKey);
     }
     for (const task of await store.uploadTasks.listStale('uploading', now - this.#d.taskGraceMs, 200)) {
       if (!(await store.uploadTasks.transition(task.confirmKey, 'uploading', 'expired', {}, now))) continue;
       const library = await store.libraries.get(task.libraryId);
       if (library) {
         await this.#release({ library }, task).catch((err: unknown) => {
-          if (!isAppError(err)) this.#d.logger.warn({ err, confirmKey: task.confirmKey }, 'could not release an expired upload');
+          if (!isAppError(err))
+            this.#d.logger.warn({ err, confirmKey: task.confirmKey }, 'could not release an expired upload');
         });
       }
       count++;

@@ -40,7 +40,11 @@ export function boolParam(request: FastifyRequest, name: string): boolean | unde
   throw new AppError('InvalidArgument', `${name} must be 0, 1, true or false.`);
 }
 
-export function intParam(request: FastifyRequest, name: string, range: { min: number; max: number }): number | undefined {
+export function intParam(
+  request: FastifyRequest,
+  name: string,
+  range: { min: number; max: number },
+): number | undefined {
   const raw = query(request, name);
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
@@ -52,7 +56,12 @@ export function intParam(request: FastifyRequest, name: string, range: { min: nu
 
 export function listParam(request: FastifyRequest, name: string): string[] {
   const raw = query(request, name);
-  return raw === undefined ? [] : raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return raw === undefined
+    ? []
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 }
 
 /**
@@ -81,7 +90,11 @@ export function splitPath(path: unknown, field: string): string[] {
   return path.split('/').filter((s) => s !== '');
 }
 
-export async function accessOf(deps: SmhDeps, request: FastifyRequest, libraryId: string): Promise<AccessContext> {
+export async function accessOf(
+  deps: SmhDeps,
+  request: FastifyRequest,
+  libraryId: string,
+): Promise<AccessContext> {
   return deps.tokens.authenticate({
     libraryId,
     accessToken: query(request, 'access_token'),
@@ -93,7 +106,8 @@ export async function accessOf(deps: SmhDeps, request: FastifyRequest, libraryId
 export function body(request: FastifyRequest): Record<string, unknown> {
   const b = request.body;
   if (b === undefined || b === null) return {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new AppError('InvalidArgument', 'The request body must be a JSON object.');
+  if (typeof b !== 'object' || Array.isArray(b))
+    throw new AppError('InvalidArgument', 'The request body must be a JSON object.');
   return b as Record<string, unknown>;
 }
 
@@ -103,11 +117,18 @@ export function optionalString(value: unknown, field: string): string | undefine
   return value;
 }
 
-export function strategyParam<T extends string>(request: FastifyRequest, allowed: readonly T[], fallback: T): T {
+export function strategyParam<T extends string>(
+  request: FastifyRequest,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   const raw = query(request, 'conflict_resolution_strategy');
   if (raw === undefined || raw === '') return fallback;
   if (!(allowed as readonly string[]).includes(raw)) {
-    throw new AppError('InvalidConflictResolutionStrategy', `conflict_resolution_strategy must be one of ${allowed.join(', ')}.`);
+    throw new AppError(
+      'InvalidConflictResolutionStrategy',
+      `conflict_resolution_strategy must be one of ${allowed.join(', ')}.`,
+    );
   }
   return raw as T;
 }

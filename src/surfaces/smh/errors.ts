@@ -10,7 +10,11 @@ export interface JsonErrorForm {
   message?: string;
 }
 
-const INTERNAL: JsonErrorForm = { status: 500, code: 'InternalServerError', message: 'Internal server error.' };
+const INTERNAL: JsonErrorForm = {
+  status: 500,
+  code: 'InternalServerError',
+  message: 'Internal server error.',
+};
 
 export const SMH_ERRORS: Record<ErrorCode, JsonErrorForm> = {
   InvalidArgument: { status: 400, code: 'ParamInvalid' },

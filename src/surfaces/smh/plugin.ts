@@ -60,7 +60,11 @@ export function smhApiPlugin(deps: SmhDeps): (app: FastifyInstance) => Promise<v
     });
     app.setErrorHandler((err, request, reply) => renderError(request, reply, err));
     app.setNotFoundHandler((request, reply) =>
-      renderError(request, reply, new AppError('RouteNotFound', `No SMH route for ${request.method} ${request.url.split('?')[0]}.`)),
+      renderError(
+        request,
+        reply,
+        new AppError('RouteNotFound', `No SMH route for ${request.method} ${request.url.split('?')[0]}.`),
+      ),
     );
     tokenRoutes(app, deps);
     spaceRoutes(app, deps);

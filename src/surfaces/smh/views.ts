@@ -49,7 +49,10 @@ export function fileObjectView(file: ConfirmedFile, withInode: boolean): Record<
 }
 
 /** One entry of a directory listing. */
-export function entryView(inode: InodeRecord, options: { withInode: boolean; path?: string[] | null }): Record<string, unknown> {
+export function entryView(
+  inode: InodeRecord,
+  options: { withInode: boolean; path?: string[] | null },
+): Record<string, unknown> {
   return {
     name: inode.name,
     ...(options.path !== undefined ? { path: options.path } : {}),
@@ -57,7 +60,9 @@ export function entryView(inode: InodeRecord, options: { withInode: boolean; pat
     type: inode.type,
     creationTime: iso(inode.createdAt),
     modificationTime: iso(inode.modifiedAt),
-    ...(inode.type === 'file' ? fileFields(inode) : { eTag: `"${inode.etag}"`, ...(Object.keys(inode.meta).length > 0 ? { metaData: inode.meta } : {}) }),
+    ...(inode.type === 'file'
+      ? fileFields(inode)
+      : { eTag: `"${inode.etag}"`, ...(Object.keys(inode.meta).length > 0 ? { metaData: inode.meta } : {}) }),
     ...attributesView(inode),
   };
 }
@@ -78,7 +83,9 @@ export function infoView(
     creationTime: iso(inode.createdAt),
     modificationTime: iso(inode.modifiedAt),
     ...(options.cosUrl ? { cosUrl: options.cosUrl } : {}),
-    ...(inode.type === 'file' ? { ...fileFields(inode), versionId: inode.etag } : { eTag: `"${inode.etag}"` }),
+    ...(inode.type === 'file'
+      ? { ...fileFields(inode), versionId: inode.etag }
+      : { eTag: `"${inode.etag}"` }),
     ...attributesView(inode),
   };
 }

@@ -261,7 +261,10 @@ export async function postObject(ctx: ObjectContext): Promise<void> {
       sizeRange = checkConditions(policy, fields, bucket, key);
     }
     if (bucket === undefined) {
-      throw new AppError('InvalidRequest', 'A form posted to / must be signed: the signing key names the bucket.');
+      throw new AppError(
+        'InvalidRequest',
+        'A form posted to / must be signed: the signing key names the bucket.',
+      );
     }
     await authorizeCaller(ctx, 'PostObject', { bucket, key });
     const headers = headersFromFields((name) => fields.get(name));

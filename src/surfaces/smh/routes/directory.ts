@@ -42,25 +42,39 @@ const ORDERS: readonly InodeOrder[] = ['name', 'modificationTime', 'size', 'crea
 
 export function listOptions(request: FastifyRequest): ListOptions {
   const orderBy = (query(request, 'order_by') ?? 'name') as InodeOrder;
-  if (!ORDERS.includes(orderBy)) throw new AppError('InvalidArgument', `order_by must be one of ${ORDERS.join(', ')}.`);
+  if (!ORDERS.includes(orderBy))
+    throw new AppError('InvalidArgument', `order_by must be one of ${ORDERS.join(', ')}.`);
   const direction = query(request, 'order_by_type') ?? 'asc';
-  if (direction !== 'asc' && direction !== 'desc') throw new AppError('InvalidArgument', 'order_by_type must be asc or desc.');
+  if (direction !== 'asc' && direction !== 'desc')
+    throw new AppError('InvalidArgument', 'order_by_type must be asc or desc.');
   const rawFilter = query(request, 'filter');
   if (rawFilter !== undefined && rawFilter !== 'onlyDir' && rawFilter !== 'onlyFile') {
     throw new AppError('InvalidArgument', 'filter must be onlyDir or onlyFile.');
   }
   const filter: ListOptions['filter'] = rawFilter;
   // SMH: by-page, or legacy clients sending page/page_size, get page mode; everyone else markers.
-  const pageMode = flag(request, 'by-page') || (!flag(request, 'by-marker') && (flag(request, 'page') || flag(request, 'page_size')));
-  const common = { orderBy, descending: direction === 'desc', union: query(request, 'sort_type') === 'union', ...(filter ? { filter } : {}) };
+  const pageMode =
+    flag(request, 'by-page') ||
+    (!flag(request, 'by-marker') && (flag(request, 'page') || flag(request, 'page_size')));
+  const common = {
+    orderBy,
+    descending: direction === 'desc',
+    union: query(request, 'sort_type') === 'union',
+    ...(filter ? { filter } : {}),
+  };
   if (pageMode) {
     const page = intParam(request, 'page', { min: 1, max: 10_000 }) ?? 1;
     const pageSize = intParam(request, 'page_size', { min: 1, max: 1000 }) ?? 20;
-    if (page * pageSize > 10_000) throw new AppError('InvalidArgument', 'page * page_size must not exceed 10000.');
+    if (page * pageSize > 10_000)
+      throw new AppError('InvalidArgument', 'page * page_size must not exceed 10000.');
     return { ...common, limit: pageSize, page };
   }
   const marker = query(request, 'marker');
-  return { ...common, limit: intParam(request, 'limit', { min: 1, max: 1000 }) ?? 20, ...(marker ? { marker } : {}) };
+  return {
+    ...common,
+    limit: intParam(request, 'limit', { min: 1, max: 1000 }) ?? 20,
+    ...(marker ? { marker } : {}),
+  };
 }
 
 export function directoryRoutes(app: FastifyInstance, deps: SmhDeps): void {
@@ -69,11 +83,22 @@ export function directoryRoutes(app: FastifyInstance, deps: SmhDeps): void {
     const segments = pathSegments(request, 5);
     const b = body(request);
     if (b.from !== undefined) {
-      const path = await deps.namespace.move(ctx, request.params.space, splitPath(b.from, 'from'), segments, strategyParam(request, ['ask', 'rename'], 'ask'));
+      const strategy = strategyParam(request, ['ask', 'rename'], 'ask');
+      const path = await deps.namespace.move(
+        ctx,
+        request.params.space,
+        splitPath(b.from, 'from'),
+        segments,
+        strategy,
+        'dir',
+      );
+      // SMH §2.4: 200 {path} when renamed; with ask the path is the one requested, so 204.
+      if (strategy === 'ask') return reply.code(204).send();
       reply.code(200);
       return { path };
     }
-    if (b.copyFrom !== undefined) throw new AppError('NotImplemented', 'Copying directories is not supported yet; copy their files.');
+    if (b.copyFrom !== undefined)
+      throw new AppError('NotImplemented', 'Copying directories is not supported yet; copy their files.');
     const meta = b.metaData;
     if (meta !== undefined && (typeof meta !== 'object' || meta === null || Array.isArray(meta))) {
       throw new AppError('InvalidArgument', 'metaData must be an object of strings.');
@@ -106,16 +131,23 @@ export function directoryRoutes(app: FastifyInstance, deps: SmhDeps): void {
     const contents = listing.entries.map((e) => entryView(e, { withInode }));
     const eTag = `"${listing.directory?.etag ?? '0'}"`;
     if (listing.counts) {
+      const { files, dirs } = listing.counts;
       return {
         path: listing.path,
-        fileCount: listing.counts.files,
-        subDirCount: listing.counts.dirs,
-        totalNum: listing.counts.files + listing.counts.dirs,
+        fileCount: files,
+        subDirCount: dirs,
+        // totalNum is what the pages hold, so a filtered page walk knows where it ends.
+        totalNum: options.filter === 'onlyDir' ? dirs : options.filter === 'onlyFile' ? files : files + dirs,
         eTag,
         contents,
       };
     }
-    return { path: listing.path, ...(listing.nextMarker ? { nextMarker: listing.nextMarker } : {}), eTag, contents };
+    return {
+      path: listing.path,
+      ...(listing.nextMarker ? { nextMarker: listing.nextMarker } : {}),
+      eTag,
+      contents,
+    };
   };
 
   const head = async (request: Req, reply: FastifyReply) => {

@@ -41,14 +41,16 @@ function metaHeaders(request: FastifyRequest): Record<string, string> {
 
 function hashField(value: unknown, field: string): string | undefined {
   const text = optionalString(value, field);
-  if (text !== undefined && !/^[0-9a-fA-F]{64}$/.test(text)) throw new AppError('InvalidArgument', `${field} must be 64 hex digits.`);
+  if (text !== undefined && !/^[0-9a-fA-F]{64}$/.test(text))
+    throw new AppError('InvalidArgument', `${field} must be 64 hex digits.`);
   return text;
 }
 
 function beginInput(request: Req, flavour: UploadFlavour): BeginInput {
   const b = body(request);
   const size = b.size === undefined ? undefined : Number(b.size);
-  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw new AppError('InvalidArgument', 'size must be a byte count.');
+  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0))
+    throw new AppError('InvalidArgument', 'size must be a byte count.');
   const filesize = intParam(request, 'filesize', { min: 0, max: Number.MAX_SAFE_INTEGER });
   const limit = trafficLimit(request);
   const beginningHash = hashField(b.beginningHash, 'beginningHash');
@@ -102,10 +104,18 @@ export function fileRoutes(app: FastifyInstance, deps: SmhDeps): void {
       const to = pathSegments(request, FILE_PATH_START);
       const strategy = strategyParam(request, STRATEGIES, 'rename');
       if (b.copyFrom !== undefined) {
-        const { path } = await deps.namespace.copyFile(ctx, request.params.space, splitPath(b.copyFrom, 'copyFrom'), to, strategy);
+        const { path } = await deps.namespace.copyFile(
+          ctx,
+          request.params.space,
+          splitPath(b.copyFrom, 'copyFrom'),
+          to,
+          strategy,
+        );
         return { path };
       }
-      return { path: await deps.namespace.move(ctx, request.params.space, splitPath(b.from, 'from'), to, strategy) };
+      return {
+        path: await deps.namespace.move(ctx, request.params.space, splitPath(b.from, 'from'), to, strategy),
+      };
     }
     return begin(request, reply, 'simple');
   };
@@ -129,7 +139,12 @@ export function fileRoutes(app: FastifyInstance, deps: SmhDeps): void {
       const { task, grant } = await deps.uploads.renew(ctx, request.params.space, confirmKeyOf(request), {
         ...(limit !== undefined ? { trafficLimit: limit } : {}),
       });
-      return { ...grantView(grant), uploadId: task.uploadId, confirmKey: task.confirmKey, availableDomainNum: 1 };
+      return {
+        ...grantView(grant),
+        uploadId: task.uploadId,
+        confirmKey: task.confirmKey,
+        availableDomainNum: 1,
+      };
     }
     return begin(request, reply, flag(request, 'multipart') ? 'multipart' : 'form');
   };
@@ -172,7 +187,10 @@ export function fileRoutes(app: FastifyInstance, deps: SmhDeps): void {
       const cosUrl = boolParam(request, 'pre_check')
         ? undefined
         : await deps.namespace.downloadUrl(ctx, file, { expiresInSeconds: period, disposition });
-      return infoView(file, segments, { withInode: boolParam(request, 'with_inode') ?? false, ...(cosUrl ? { cosUrl } : {}) });
+      return infoView(file, segments, {
+        withInode: boolParam(request, 'with_inode') ?? false,
+        ...(cosUrl ? { cosUrl } : {}),
+      });
     }
     const url = await deps.namespace.downloadUrl(ctx, file, { expiresInSeconds: period, disposition });
     reply.headers(smhHeaders(file)).header('location', url).code(302).send();
@@ -181,14 +199,25 @@ export function fileRoutes(app: FastifyInstance, deps: SmhDeps): void {
 
   const head = async (request: Req, reply: FastifyReply) => {
     const ctx = await accessOf(deps, request, request.params.lib);
-    const { inode } = await deps.namespace.stat(ctx, request.params.space, pathSegments(request, FILE_PATH_START), 'file');
+    const { inode } = await deps.namespace.stat(
+      ctx,
+      request.params.space,
+      pathSegments(request, FILE_PATH_START),
+      'file',
+    );
     reply.headers(smhHeaders(inode!)).code(200).send();
   };
 
   const remove = async (request: Req, reply: FastifyReply) => {
     const ctx = await accessOf(deps, request, request.params.lib);
     if (flag(request, 'upload')) await deps.uploads.cancel(ctx, request.params.space, confirmKeyOf(request));
-    else await deps.namespace.deleteEntry(ctx, request.params.space, pathSegments(request, FILE_PATH_START), 'file');
+    else
+      await deps.namespace.deleteEntry(
+        ctx,
+        request.params.space,
+        pathSegments(request, FILE_PATH_START),
+        'file',
+      );
     reply.code(204).send();
   };
 

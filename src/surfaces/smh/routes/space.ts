@@ -21,8 +21,15 @@ function extensionOf(input: Record<string, unknown>): SpaceExtension {
   for (const [field, kind] of Object.entries(EXTENSION_FIELDS)) {
     const value = input[field];
     if (value === undefined || value === null) continue;
-    const ok = kind === 'array' ? Array.isArray(value) && value.every((v) => typeof v === 'string') : typeof value === kind;
-    if (!ok) throw new AppError('InvalidArgument', `${field} must be ${kind === 'array' ? 'a list of strings' : `a ${kind}`}.`);
+    const ok =
+      kind === 'array'
+        ? Array.isArray(value) && value.every((v) => typeof v === 'string')
+        : typeof value === kind;
+    if (!ok)
+      throw new AppError(
+        'InvalidArgument',
+        `${field} must be ${kind === 'array' ? 'a list of strings' : `a ${kind}`}.`,
+      );
     out[field] = value;
   }
   return out as SpaceExtension;
@@ -31,7 +38,10 @@ function extensionOf(input: Record<string, unknown>): SpaceExtension {
 function bytesField(value: unknown, field: string): number {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new AppError('InvalidArgument', `${field} must be a non-negative number of bytes (string or number).`);
+    throw new AppError(
+      'InvalidArgument',
+      `${field} must be a non-negative number of bytes (string or number).`,
+    );
   }
   return n;
 }
@@ -59,7 +69,11 @@ export function spaceRoutes(app: FastifyInstance, deps: SmhDeps): void {
       ...(prefix ? { prefix } : {}),
     });
     return {
-      list: result.list.map((s) => ({ spaceId: s.id, userId: s.userId, creationTime: new Date(s.createdAt).toISOString() })),
+      list: result.list.map((s) => ({
+        spaceId: s.id,
+        userId: s.userId,
+        creationTime: new Date(s.createdAt).toISOString(),
+      })),
       ...(result.nextMarker ? { nextMarker: result.nextMarker, marker: result.nextMarker } : {}),
     };
   });
@@ -90,11 +104,19 @@ export function spaceRoutes(app: FastifyInstance, deps: SmhDeps): void {
     };
   });
 
-  app.post<{ Params: { lib: string; space: string } }>('/space/:lib/:space/extension', async (request, reply) => {
-    const ctx = await accessOf(deps, request, request.params.lib);
-    await deps.spaces.setExtension(ctx, request.params.space, extensionOf(body(request)));
-    reply.code(204).send();
-  });
+  app.post<{ Params: { lib: string; space: string } }>(
+    '/space/:lib/:space/extension',
+    async (request, reply) => {
+      const ctx = await accessOf(deps, request, request.params.lib);
+      const b = body(request);
+      // SMH: `spaceTag: null` clears the tag (extensionOf drops nulls, which elsewhere mean "absent").
+      await deps.spaces.setExtension(ctx, request.params.space, {
+        ...extensionOf(b),
+        ...(b.spaceTag === null ? { spaceTag: null } : {}),
+      });
+      reply.code(204).send();
+    },
+  );
 
   app.get<{ Params: { lib: string; space: string } }>('/space/:lib/:space/size', async (request) => {
     const ctx = await accessOf(deps, request, request.params.lib);
