@@ -3,11 +3,13 @@
 import { join } from 'node:path';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
+import { FfmpegRunner } from '../adapters/media/ffmpeg-runner.ts';
 import { openPostgresStore } from '../adapters/metadata/postgres/store.ts';
 import { openSqliteStore, sqlitePathFor } from '../adapters/metadata/sqlite/store.ts';
 import { EmbeddedObjectStore } from '../adapters/object-store/embedded-object-store.ts';
 import type { Config } from '../config/schema.ts';
 import { LibraryService } from '../core/libraries/library-service.ts';
+import { MediaService } from '../core/media/media-service.ts';
 import { NamespaceService } from '../core/namespace/namespace-service.ts';
 import { CredentialService } from '../core/objects/credential-service.ts';
 import type { ObjectLimits } from '../core/objects/limits.ts';
@@ -20,8 +22,11 @@ import type { DigestName } from '../lib/checksums.ts';
 import { HashPool, inlineDigester } from '../lib/hash-pool.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
+import type { MediaRunner } from '../ports/media-runner.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import { JobRunner } from '../worker/job-runner.ts';
+import { mediaHandlers } from '../worker/media-handlers.ts';
 import { Sweeper } from '../worker/sweeper.ts';
 
 /** The server's public URL: configured, or known once it listens on its port. */
@@ -46,6 +51,10 @@ export interface Container {
   spaces: SpaceService;
   namespace: NamespaceService;
   uploads: UploadService;
+  media: MediaService;
+  mediaRunner: MediaRunner;
+  /** Runs media tasks and callbacks; started by `serve` (when --worker-concurrency > 0) and `worker`. */
+  jobs: JobRunner;
   sweeper: Sweeper;
   /** COS owner id shown in listings, from the installation's APPID. */
   ownerId: string;
@@ -115,6 +124,7 @@ export async function createContainer(
     };
     const objectStore = new EmbeddedObjectStore({
       store,
+      blobs,
       objects,
       multipart,
       credentials,
@@ -133,6 +143,33 @@ export async function createContainer(
       logger,
       credentialLifetimeMs: config.uploadCredentialSeconds * 1000,
       taskGraceMs: config.uploadTaskGraceSeconds * 1000,
+    });
+    const mediaRunner = new FfmpegRunner({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
+    const jobs = new JobRunner({
+      store,
+      clock,
+      logger,
+      concurrency: config.workerConcurrency,
+      leaseMs: config.jobLeaseSeconds * 1000,
+      pollMs: config.workerPollMilliseconds,
+      handlers: mediaHandlers({
+        store,
+        objects: objectStore,
+        runner: mediaRunner,
+        namespace,
+        clock,
+        logger,
+        workDir: join(config.dataDir, 'work'),
+      }),
+    });
+    const media = new MediaService({
+      store,
+      objects: objectStore,
+      runner: mediaRunner,
+      clock,
+      logger,
+      maxAttempts: config.jobMaxAttempts,
+      stopLocal: (taskId) => jobs.stopLocal(taskId),
     });
     const sweeper = new Sweeper({
       store,
@@ -164,9 +201,13 @@ export async function createContainer(
       spaces,
       namespace,
       uploads,
+      media,
+      mediaRunner,
+      jobs,
       sweeper,
       ownerId: `qcs::cam::uin/${appId}:uin/${appId}`,
       async close() {
+        await jobs.stop();
         await sweeper.stop();
         await store.close();
         await hashPool.close();

@@ -9,6 +9,7 @@ import { OBJECT_ROUTE, objectApiPlugin, rejectUnroutedMethod } from '../surfaces
 import { hostnameOf, virtualHostBucket } from '../surfaces/object/target.ts';
 import { renderXml } from '../surfaces/object/xml.ts';
 import { smhApiPlugin } from '../surfaces/smh/plugin.ts';
+import { vodApiPlugin, vodNotFound } from '../surfaces/vod/plugin.ts';
 import type { Container } from './container.ts';
 
 /** Path prefixes served by other surfaces; everything else in path style is the object API. */
@@ -71,13 +72,26 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
       database = 'unavailable';
     }
     const healthy = database === 'ok';
+    // Without ffmpeg everything but media tasks works: say so, without failing the check.
+    const tools = await container.mediaRunner.status();
     reply.code(healthy ? 200 : 503);
-    return { status: healthy ? 'ok' : 'degraded', database, metadata: container.store.kind };
+    return {
+      status: healthy ? 'ok' : 'degraded',
+      database,
+      metadata: container.store.kind,
+      media: tools.available
+        ? { status: 'ok', ffmpeg: tools.ffmpeg, workers: config.workerConcurrency }
+        : { status: 'unavailable', reason: tools.reason, workers: config.workerConcurrency },
+    };
   });
 
   app.setNotFoundHandler((request, reply) => {
     if (request.url === OBJECT_ROUTE) {
       rejectUnroutedMethod(container, request, reply);
+      return;
+    }
+    if (/^\/v[12](\.0)?\//.test(request.url)) {
+      vodNotFound(request, reply);
       return;
     }
     reply
@@ -95,6 +109,9 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
       uploads: container.uploads,
     }),
     { prefix: '/api/v1' },
+  );
+  await app.register(
+    vodApiPlugin({ clock: container.clock, tokens: container.tokens, media: container.media }),
   );
   await app.register(
     objectApiPlugin({

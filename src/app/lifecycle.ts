@@ -39,6 +39,7 @@ export async function startServer(
     const port = (app.server.address() as AddressInfo).port;
     container.publicUrl.set(publicUrlOf(config, port));
     container.sweeper.start();
+    container.jobs.start();
     const running = app;
     let closing: Promise<void> | undefined;
     return {

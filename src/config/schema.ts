@@ -168,6 +168,49 @@ export const SETTINGS = {
     description:
       'An unconfirmed upload task whose credentials expired longer ago than this is expired: its bytes are reclaimed and its confirm key forgotten.',
   },
+  workerConcurrency: {
+    flag: 'worker-concurrency',
+    type: 'integer',
+    default: 1,
+    min: 0,
+    description:
+      'Media tasks (ffmpeg) run at once by this process; 0 turns the in-process workers of `serve` off (run `mediahost worker` apart).',
+  },
+  ffmpegPath: {
+    flag: 'ffmpeg-path',
+    type: 'string',
+    default: 'ffmpeg',
+    description: 'The ffmpeg executable (a name looked up on PATH, or a path).',
+  },
+  ffprobePath: {
+    flag: 'ffprobe-path',
+    type: 'string',
+    default: 'ffprobe',
+    description: 'The ffprobe executable (a name looked up on PATH, or a path).',
+  },
+  jobLeaseSeconds: {
+    flag: 'job-lease-seconds',
+    type: 'integer',
+    default: 30,
+    min: 2,
+    description:
+      'A running task belongs to its worker while the worker renews this lease (every third of it); a task whose lease lapses goes back to the queue.',
+  },
+  jobMaxAttempts: {
+    flag: 'job-max-attempts',
+    type: 'integer',
+    default: 3,
+    min: 1,
+    description:
+      'Attempts a media task gets (a lost worker or a transient error each costs one) before it is FAILED.',
+  },
+  workerPollMilliseconds: {
+    flag: 'worker-poll-milliseconds',
+    type: 'integer',
+    default: 500,
+    min: 10,
+    description: 'How often an idle worker looks for a task to claim.',
+  },
   corsOrigins: {
     flag: 'cors-origins',
     type: 'list',

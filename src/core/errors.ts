@@ -97,6 +97,10 @@ export const ERROR_CODES = [
   'MultipartUploadPartTooSmall',
   'BadCrc64',
   'PathConflict',
+  // media tasks (VOD)
+  'AssetNotFound',
+  'TaskNotFound',
+  'TaskNotCancellable',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -37,6 +37,8 @@ export interface BlobStore {
   size(key: BlobKey): Promise<number | undefined>;
   delete(keys: readonly BlobKey[]): Promise<void>;
   list(options?: { signal?: AbortSignal }): AsyncIterable<BlobInfo>;
+  /** The blob's file on this machine, when the store keeps blobs as local files (for ffmpeg). */
+  localPath?(key: BlobKey): string;
   /** Removes temporary files of writes that never finished and are older than the given time. */
   sweepTemporary(olderThanMs: number): Promise<number>;
 }

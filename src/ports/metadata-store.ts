@@ -331,6 +331,8 @@ export interface QuotaRepo {
 
 export interface InodeRepo {
   get(libraryId: LibraryId, spaceId: string, id: string): Promise<InodeRecord | undefined>;
+  /** An inode by id anywhere in the library (VOD asset ids are inode ids). */
+  find(libraryId: LibraryId, id: string): Promise<InodeRecord | undefined>;
   child(
     libraryId: LibraryId,
     spaceId: string,
@@ -380,6 +382,105 @@ export interface UploadTaskRepo {
   /** Tasks in `state` whose credentials expired before `before` (uploading) or updated before it. */
   listStale(state: UploadTaskState, before: number, limit: number): Promise<UploadTaskRecord[]>;
   delete(confirmKey: string): Promise<void>;
+}
+
+// --- the job queue ---
+
+/** VOD's task states, shared by every job kind. */
+export type JobState = 'WAITING' | 'PROCESSING' | 'SUCCEED' | 'FAILED' | 'CANCEL';
+
+export interface JobRecord {
+  id: string;
+  /** What runs it: 'edit', 'transcode', 'snapshot', 'callback'. */
+  kind: string;
+  libraryId: LibraryId;
+  /** The space the job works in (its output's), to keep tenants apart; null for library-wide jobs. */
+  spaceId: string | null;
+  state: JobState;
+  /** Higher runs first (-10..10). */
+  priority: number;
+  payload: unknown;
+  /** 0..100. */
+  progress: number;
+  attempts: number;
+  maxAttempts: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  /** Not claimable before this time (retry backoff). */
+  runAfter: number;
+  /** A forced cancel of a running job was asked for; its worker stops it. */
+  cancelRequested: boolean;
+  /** The VOD asset the job is about (its output for edits, its source for processing). */
+  assetId: string | null;
+  result: unknown;
+  errorCode: string | null;
+  errorMsg: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  updatedAt: number;
+}
+
+export interface JobEnd {
+  result?: unknown;
+  errorCode?: string;
+  errorMsg?: string;
+  progress?: number;
+}
+
+export interface JobRepo {
+  insert(job: JobRecord): Promise<void>;
+  get(id: string): Promise<JobRecord | undefined>;
+  /** Takes the most urgent claimable job of these kinds: WAITING → PROCESSING with a lease. */
+  claim(input: {
+    kinds: readonly string[];
+    owner: string;
+    leaseUntil: number;
+    now: number;
+  }): Promise<JobRecord | undefined>;
+  /** Renews the lease (and records progress) while `owner` still holds the job. */
+  heartbeat(
+    id: string,
+    owner: string,
+    leaseUntil: number,
+    progress: number | undefined,
+  ): Promise<{ owned: boolean; cancelRequested: boolean }>;
+  /** PROCESSING → an end state, if `owner` still holds it. */
+  finish(
+    id: string,
+    owner: string,
+    state: 'SUCCEED' | 'FAILED' | 'CANCEL',
+    end: JobEnd,
+    now: number,
+  ): Promise<boolean>;
+  /** PROCESSING → WAITING (retry later, or handed back at shutdown without counting the attempt). */
+  release(
+    id: string,
+    owner: string,
+    input: { runAfter: number; refundAttempt: boolean; errorMsg?: string },
+    now: number,
+  ): Promise<boolean>;
+  /** WAITING → CANCEL; false when the job is in any other state. */
+  cancelWaiting(id: string, now: number): Promise<boolean>;
+  /** Flags a PROCESSING job for its worker to stop; false when it is not processing. */
+  requestCancel(id: string, now: number): Promise<boolean>;
+  /** Jobs whose worker vanished (lease expired): back to WAITING, or FAILED once out of attempts. */
+  reclaimExpired(now: number): Promise<JobRecord[]>;
+  list(query: {
+    libraryId: LibraryId;
+    kinds: readonly string[];
+    /** Only jobs of these spaces (a space-scoped token); undefined for all. */
+    spaceIds?: readonly string[];
+    id?: string;
+    offset: number;
+    limit: number;
+  }): Promise<{ total: number; jobs: JobRecord[] }>;
+  forAsset(
+    libraryId: LibraryId,
+    assetId: string,
+    kinds: readonly string[],
+    states: readonly JobState[],
+  ): Promise<JobRecord[]>;
 }
 
 export interface SettingsRepo {
@@ -462,6 +563,7 @@ export interface Repositories {
   readonly quotas: QuotaRepo;
   readonly inodes: InodeRepo;
   readonly uploadTasks: UploadTaskRepo;
+  readonly jobs: JobRepo;
 }
 
 export interface MetadataStore extends Repositories {

@@ -88,4 +88,11 @@ export interface ObjectStore {
     options: { expiresInSeconds: number; query?: Record<string, string> },
   ): Promise<string>;
   read(loc: ObjectLocation, range?: { start: number; end: number }, signal?: AbortSignal): Promise<Readable>;
+  /**
+   * Where ffmpeg can read the object: local files (a path, or `concat:a|b` for an object kept as
+   * several blobs) when the store keeps it on this machine, else a signed URL.
+   */
+  mediaSource(loc: ObjectLocation): Promise<string>;
+  /** Stores a local file as the object. */
+  putFile(loc: ObjectLocation, path: string, options: { contentType: string }): Promise<StoredObjectInfo>;
 }

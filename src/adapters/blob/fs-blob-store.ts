@@ -184,6 +184,10 @@ export class FsBlobStore implements BlobStore {
     });
   }
 
+  localPath(key: BlobKey): string {
+    return this.#pathOf(key);
+  }
+
   async size(key: BlobKey): Promise<number | undefined> {
     try {
       return (await stat(this.#pathOf(key))).size;

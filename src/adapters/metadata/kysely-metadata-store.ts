@@ -30,6 +30,7 @@ export class KyselyMetadataStore implements MetadataStore {
   declare readonly quotas: Repositories['quotas'];
   declare readonly inodes: Repositories['inodes'];
   declare readonly uploadTasks: Repositories['uploadTasks'];
+  declare readonly jobs: Repositories['jobs'];
   readonly #db: Kysely<Database>;
   readonly #traits: DialectTraits;
   readonly #release: () => Promise<void>;

@@ -26,6 +26,7 @@ import type {
   UploadRecord,
   UploadState,
 } from '../../ports/metadata-store.ts';
+import { KyselyJobRepo } from './kysely-job-repository.ts';
 import {
   KyselyInodeRepo,
   KyselyQuotaRepo,
@@ -642,5 +643,6 @@ export function createRepositories(db: Db, traits: DialectTraits): Repositories 
     quotas: new KyselyQuotaRepo(db),
     inodes: new KyselyInodeRepo(db),
     uploadTasks: new KyselyUploadTaskRepo(db),
+    jobs: new KyselyJobRepo(db, traits),
   };
 }

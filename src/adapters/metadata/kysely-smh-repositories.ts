@@ -374,6 +374,16 @@ export class KyselyInodeRepo implements InodeRepo {
     return row && toInode(row);
   }
 
+  async find(libraryId: LibraryId, id: string): Promise<InodeRecord | undefined> {
+    const row = await this.db
+      .selectFrom('inodes')
+      .selectAll()
+      .where('id', '=', id)
+      .where('library_id', '=', libraryId)
+      .executeTakeFirst();
+    return row && toInode(row);
+  }
+
   async child(
     libraryId: LibraryId,
     spaceId: string,

@@ -155,6 +155,31 @@ export interface UploadTasksTable {
   updated_at: number;
 }
 
+export interface JobsTable {
+  id: string;
+  kind: string;
+  library_id: string;
+  space_id: string | null;
+  state: string;
+  priority: number;
+  payload: string;
+  progress: number;
+  attempts: number;
+  max_attempts: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  run_after: number;
+  cancel_requested: number;
+  asset_id: string | null;
+  result: string | null;
+  error_code: string | null;
+  error_msg: string | null;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  updated_at: number;
+}
+
 export interface Database {
   settings: SettingsTable;
   libraries: LibrariesTable;
@@ -169,4 +194,5 @@ export interface Database {
   access_tokens: AccessTokensTable;
   inodes: InodesTable;
   upload_tasks: UploadTasksTable;
+  jobs: JobsTable;
 }

@@ -1,6 +1,8 @@
 // ObjectStore over mediahost's own object API (embedded mode): operations call the object services
 // directly, and upload grants are COS-signed requests with temporary credentials scoped to one object
 // (and upload), valid until the task's expiration, aimed at this server's public URL.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { AppError, isAppError } from '../../core/errors.ts';
 import type { BucketName, UploadId } from '../../core/ids.ts';
@@ -8,6 +10,7 @@ import type { CredentialService, ObjectAction } from '../../core/objects/credent
 import type { MultipartService } from '../../core/objects/multipart-service.ts';
 import type { ObjectService } from '../../core/objects/object-service.ts';
 import { cosPolicySignature, signCosRequest } from '../../lib/cos-signature.ts';
+import type { BlobStore } from '../../ports/blob-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { AccessKeyRecord, MetadataStore, ObjectRecord } from '../../ports/metadata-store.ts';
 import type {
@@ -21,6 +24,7 @@ import type {
 
 export interface EmbeddedObjectStoreDeps {
   store: MetadataStore;
+  blobs: BlobStore;
   objects: ObjectService;
   multipart: MultipartService;
   credentials: CredentialService;
@@ -271,6 +275,36 @@ export class EmbeddedObjectStore implements ObjectStore {
       })
       .join('&');
     return `${base.origin}/${bucket}/${encodeKey(loc.key)}?${signature}${extra}`;
+  }
+
+  async mediaSource(loc: ObjectLocation): Promise<string> {
+    const object = await this.#d.objects.headObject(this.#bucket(loc), loc.key);
+    const segments = await this.#d.store.objects.segments(object.id);
+    const blobs = this.#d.blobs;
+    if (blobs.localPath && segments.length > 0) {
+      const paths = segments.map((s) => blobs.localPath!(s.blobKey));
+      // ffmpeg's concat protocol reads the files one after the other as one seekable stream.
+      return paths.length === 1 ? paths[0]! : `concat:${paths.join('|')}`;
+    }
+    return this.presignGet(loc, { expiresInSeconds: 6 * 3600 });
+  }
+
+  async putFile(
+    loc: ObjectLocation,
+    path: string,
+    options: { contentType: string },
+  ): Promise<StoredObjectInfo> {
+    const { size } = await stat(path);
+    const { object } = await this.#d.objects.putObject({
+      bucket: this.#bucket(loc),
+      key: loc.key,
+      dialect: 'cos',
+      body: createReadStream(path),
+      declaredLength: size,
+      headers: { contentType: options.contentType, storageClass: 'STANDARD', meta: {} },
+      expect: {},
+    });
+    return info(object);
   }
 
   async read(

@@ -182,6 +182,8 @@ export class NamespaceService {
       strategy: Strategy;
       userId: string;
       content: FileContent;
+      /** Inode id to give a new file (a media task's output keeps the asset id it handed out). */
+      id?: string;
     },
   ): Promise<PlacedFile> {
     const { space, parentId, content } = input;
@@ -225,7 +227,7 @@ export class NamespaceService {
       }
       const inode: InodeRecord = {
         ...content,
-        id: newInodeId(),
+        id: input.id ?? newInodeId(),
         libraryId: space.libraryId,
         spaceId: space.id,
         parentId,
@@ -327,25 +329,54 @@ export class NamespaceService {
     const space = await this.#d.spaces.require(ctx, spaceId);
     return this.#store.transaction(async (tx) => {
       const parent = await this.#ensureDirectories(tx, space, segments.slice(0, -1), ctx.userId);
-      const parentId = parent?.id ?? ROOT;
-      let name = segments.at(-1)!;
-      if (await tx.inodes.child(space.libraryId, space.id, parentId, name)) {
-        // SMH: the strategy applies to the last segment only.
-        if (options.strategy === 'ask')
-          throw new AppError('SameNameDirectoryOrFileExists', `${segments.join('/')} already exists.`);
-        name = freeName(name, new Set(await tx.inodes.childNames(space.libraryId, space.id, parentId, name)));
-      }
-      const inode = this.#directory(space, {
-        parentId,
-        name,
+      const inode = await this.placeDirectory(tx, {
+        space,
+        parentId: parent?.id ?? ROOT,
+        name: segments.at(-1)!,
+        strategy: options.strategy,
         userId: ctx.userId,
         meta: options.meta,
         attributes: options.attributes,
       });
-      if (!(await tx.inodes.insert(inode)))
-        throw new AppError('PathConflict', 'The directory was created concurrently; retry.');
-      return { inode, path: [...segments.slice(0, -1), name] };
+      return { inode, path: [...segments.slice(0, -1), inode.name] };
     });
+  }
+
+  /** Creates a directory under `parentId`; a taken name is refused (ask) or renamed (rename). Runs in `tx`. */
+  async placeDirectory(
+    tx: Repositories,
+    input: {
+      space: SpaceRecord;
+      parentId: string;
+      name: string;
+      strategy: 'ask' | 'rename';
+      userId: string;
+    } & Partial<Pick<InodeRecord, 'meta' | 'attributes'>>,
+  ): Promise<InodeRecord> {
+    const { space, parentId } = input;
+    let name = input.name;
+    if (await tx.inodes.child(space.libraryId, space.id, parentId, name)) {
+      // SMH: the strategy applies to the last segment only.
+      if (input.strategy === 'ask')
+        throw new AppError('SameNameDirectoryOrFileExists', `${name} already exists.`);
+      name = freeName(name, new Set(await tx.inodes.childNames(space.libraryId, space.id, parentId, name)));
+    }
+    const inode = this.#directory(space, { ...input, name });
+    if (!(await tx.inodes.insert(inode)))
+      throw new AppError('PathConflict', 'The directory was created concurrently; retry.');
+    return inode;
+  }
+
+  /** An entry by inode id (SMH GET /inode/…) with its current path. */
+  async byInode(
+    ctx: AccessContext,
+    spaceId: string,
+    id: string,
+  ): Promise<{ inode: InodeRecord; path: string[] | null }> {
+    const space = await this.#d.spaces.require(ctx, spaceId);
+    const inode = await this.#store.inodes.get(space.libraryId, space.id, id);
+    if (!inode) throw new AppError('FileNotFound', `No file or directory has inode ${id}.`);
+    return { inode, path: await this.pathOf(this.#store, inode) };
   }
 
   /** The entry at a path for reading (info, HEAD, download); the space must be reachable. */

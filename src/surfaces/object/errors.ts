@@ -105,4 +105,7 @@ export const OBJECT_ERRORS: Record<ErrorCode, XmlErrorForm> = {
   MultipartUploadPartTooSmall: SMH_ONLY,
   BadCrc64: SMH_ONLY,
   PathConflict: SMH_ONLY,
+  AssetNotFound: SMH_ONLY,
+  TaskNotFound: SMH_ONLY,
+  TaskNotCancellable: SMH_ONLY,
 };

@@ -104,4 +104,7 @@ export const SMH_ERRORS: Record<ErrorCode, JsonErrorForm> = {
   MultipartUploadPartTooSmall: { status: 400 },
   BadCrc64: { status: 400 },
   PathConflict: { status: 409 },
+  AssetNotFound: { status: 404, code: 'FileNotFound' },
+  TaskNotFound: { status: 404 },
+  TaskNotCancellable: { status: 409, code: 'PathConflict' },
 };

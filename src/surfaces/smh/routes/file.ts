@@ -221,6 +221,24 @@ export function fileRoutes(app: FastifyInstance, deps: SmhDeps): void {
     reply.code(204).send();
   };
 
+  app.get<{ Params: { lib: string; space: string; inode: string } }>(
+    '/inode/:lib/:space/:inode',
+    async (request) => {
+      const ctx = await accessOf(deps, request, request.params.lib);
+      const { inode, path } = await deps.namespace.byInode(ctx, request.params.space, request.params.inode);
+      return {
+        path,
+        name: inode.name,
+        type: inode.type,
+        creationTime: new Date(inode.createdAt).toISOString(),
+        modificationTime: new Date(inode.modifiedAt).toISOString(),
+        ...(inode.type === 'file'
+          ? { contentType: inode.contentType, size: String(inode.size), crc64: inode.crc64 ?? '' }
+          : {}),
+      };
+    },
+  );
+
   const url = '/file/:lib/:space/*';
   app.put(url, put);
   app.post(url, post);

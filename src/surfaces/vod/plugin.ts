@@ -1,0 +1,189 @@
+// The VOD media-task API (spec vod-tasks §1) as a fastify plugin: editing tasks, asset processing
+// (transcode, snapshot) and the task list, authenticated by an SMH access token in X-Auth-Token. Every
+// response carries X-Request-Id; errors are `{error_code, error_msg}`.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, isAppError } from '../../core/errors.ts';
+import { newRequestId } from '../../core/ids.ts';
+import type { MediaKind, MediaService } from '../../core/media/media-service.ts';
+import type { AccessContext } from '../../core/tokens/access.ts';
+import type { TokenService } from '../../core/tokens/token-service.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { JobRecord } from '../../ports/metadata-store.ts';
+import { VOD_ERRORS } from './errors.ts';
+
+export interface VodDeps {
+  clock: Clock;
+  tokens: TokenService;
+  media: MediaService;
+}
+
+type Req = FastifyRequest<{ Params: { project: string }; Querystring: Record<string, string | undefined> }>;
+
+/** RFC 3339 UTC without milliseconds, as VOD's editing APIs write times. */
+const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function intQuery(request: Req, name: string, range: { min: number; max: number; fallback: number }): number {
+  const raw = request.query[name];
+  if (raw === undefined || raw === '') return range.fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < range.min || n > range.max) {
+    throw new AppError(
+      'InvalidArgument',
+      `The request parameter is illegal, illegal field: ${name} (an integer from ${range.min} to ${range.max}).`,
+    );
+  }
+  return n;
+}
+
+function editTaskView(job: JobRecord): Record<string, unknown> {
+  return {
+    task_id: job.id,
+    asset_id: job.assetId,
+    status: job.state,
+    progress:
+      job.state === 'SUCCEED' ? 100 : job.state === 'WAITING' || job.state === 'CANCEL' ? 0 : job.progress,
+    create_time: rfc3339(job.createdAt),
+    ...(job.endedAt !== null ? { end_time: rfc3339(job.endedAt) } : {}),
+    ...(job.state === 'FAILED' ? { error_code: job.errorCode, error_msg: job.errorMsg } : {}),
+    ...(job.state === 'SUCCEED' && job.result ? { result: job.result } : {}),
+  };
+}
+
+const TASK_TYPES: Record<string, MediaKind> = { TRANSCODE: 'transcode', THUMBNAIL: 'snapshot', EDIT: 'edit' };
+
+/** 404 in VOD's shape, for the HTTP layer's not-found handler (paths under /v1/ and /v1.0/). */
+export function vodNotFound(request: FastifyRequest, reply: FastifyReply): void {
+  reply.code(404).send({
+    error_code: 'APIGW.0101',
+    error_msg: `The API does not exist or has not been published: ${request.method} ${request.url.split('?')[0]}`,
+  });
+}
+
+export function vodApiPlugin(deps: VodDeps): (app: FastifyInstance) => Promise<void> {
+  const access = (request: Req): Promise<AccessContext> => {
+    const token = request.headers['x-auth-token'];
+    return deps.tokens.authenticate({
+      libraryId: request.params.project,
+      accessToken: Array.isArray(token) ? token[0] : token,
+      librarySecret: undefined,
+      userId: undefined,
+    });
+  };
+  return async (app) => {
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.header('x-request-id', newRequestId(deps.clock.now()));
+    });
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
+      const source = String(text).trim();
+      if (source === '') return done(null, undefined);
+      try {
+        done(null, JSON.parse(source));
+      } catch {
+        done(
+          new AppError(
+            'InvalidArgument',
+            'The request parameter is illegal, illegal field: body (not JSON).',
+          ),
+          undefined,
+        );
+      }
+    });
+    app.setErrorHandler((err, request, reply: FastifyReply) => {
+      const form = isAppError(err) ? VOD_ERRORS[err.code] : undefined;
+      if (!form || form.status >= 500) request.log.error({ err }, 'VOD request failed');
+      const status = form?.status ?? ((err as { statusCode?: number }).statusCode === 400 ? 400 : 500);
+      const code = form?.code ?? (status === 400 ? 'VOD.10053' : 'VOD.10051');
+      const message =
+        form?.message ??
+        (isAppError(err) || status === 400 ? (err as Error).message : 'Internal system error.');
+      reply
+        .code(status)
+        .header('content-type', 'application/json; charset=UTF-8')
+        .send({ error_code: code, error_msg: message });
+    });
+    app.post('/v1/:project/asset/editing/tasks', async (request: Req) => {
+      const ctx = await access(request);
+      const created = await deps.media.createEdit(ctx, request.body);
+      return { task_id: created.taskId, asset_id: created.assetId };
+    });
+
+    app.get('/v1/:project/asset/editing/tasks', async (request: Req) => {
+      const ctx = await access(request);
+      const limit = intQuery(request, 'limit', { min: 1, max: 100, fallback: 10 });
+      const offset = intQuery(request, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+      const taskId = request.query.task_id;
+      const { total, jobs } = await deps.media.list(ctx, {
+        kinds: ['edit'],
+        offset,
+        limit,
+        ...(taskId ? { taskId } : {}),
+      });
+      return { total, tasks: jobs.map(editTaskView) };
+    });
+
+    app.delete('/v1/:project/asset/editing/tasks', async (request: Req, reply) => {
+      const ctx = await access(request);
+      const taskId = request.query.task_id;
+      if (!taskId)
+        throw new AppError(
+          'InvalidArgument',
+          'The request parameter is illegal, illegal field: task_id (required).',
+        );
+      const force = request.query.force === 'true' || request.query.force === '1';
+      await deps.media.cancel(ctx, taskId, { force, kinds: ['edit'] });
+      reply.code(204).send();
+    });
+
+    app.post('/v1.0/:project/asset/process', async (request: Req, reply) => {
+      const ctx = await access(request);
+      const created = await deps.media.createProcess(ctx, request.body);
+      reply.code(202);
+      return {
+        asset_id: created.assetId,
+        ...(created.thumbnailTaskId ? { thumbnail_task_id: created.thumbnailTaskId } : {}),
+        task_ids: created.taskIds,
+      };
+    });
+
+    app.delete('/v1.0/:project/asset/process', async (request: Req, reply) => {
+      const ctx = await access(request);
+      const assetId = request.query.asset_id;
+      if (!assetId)
+        throw new AppError(
+          'InvalidArgument',
+          'The request parameter is illegal, illegal field: asset_id (required).',
+        );
+      await deps.media.cancelProcess(ctx, assetId);
+      reply.code(204).send();
+    });
+
+    app.get('/v1/:project/asset/tasks', async (request: Req) => {
+      const ctx = await access(request);
+      const type = request.query.type;
+      const kinds: MediaKind[] = type
+        ? [TASK_TYPES[type.toUpperCase()] ?? 'edit']
+        : ['transcode', 'snapshot', 'edit'];
+      if (type && !TASK_TYPES[type.toUpperCase()]) {
+        throw new AppError(
+          'InvalidArgument',
+          'The request parameter is illegal, illegal field: type (TRANSCODE, THUMBNAIL or EDIT).',
+        );
+      }
+      const limit = intQuery(request, 'limit', { min: 1, max: 100, fallback: 10 });
+      const offset = intQuery(request, 'marker', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+      const { total, jobs } = await deps.media.list(ctx, {
+        kinds,
+        offset,
+        limit,
+        ...(request.query.task_id ? { taskId: request.query.task_id } : {}),
+      });
+      const kindNames = Object.fromEntries(Object.entries(TASK_TYPES).map(([k, v]) => [v, k]));
+      return {
+        results: jobs.map((job) => ({ type: kindNames[job.kind], ...editTaskView(job) })),
+        count: total,
+        ...(offset + jobs.length < total ? { next_marker: String(offset + jobs.length) } : {}),
+      };
+    });
+  };
+}

@@ -1,0 +1,230 @@
+// Runs queued jobs: each slot claims the most urgent job it handles, holds it with a lease renewed by
+// heartbeats, and ends it SUCCEED, FAILED or CANCEL, or hands it back for a retry with backoff. A
+// heartbeat that finds the job no longer ours, or a forced cancel requested, aborts the handler. On
+// stop, running jobs are aborted and handed back without spending an attempt. Leases of vanished
+// workers are reclaimed by whichever runner notices first.
+import { randomString } from '../core/ids.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { JobEnd, JobRecord, MetadataStore, Repositories } from '../ports/metadata-store.ts';
+
+export interface JobContext {
+  job: JobRecord;
+  signal: AbortSignal;
+  /** Reports progress as a fraction (0..1); recorded with the next heartbeat. */
+  progress(fraction: number): void;
+}
+
+export interface JobHandler {
+  run(ctx: JobContext): Promise<unknown>;
+  /** Called in the transaction that ends the job (to enqueue follow-up jobs such as callbacks). */
+  onEnd?(
+    tx: Repositories,
+    job: JobRecord,
+    state: 'SUCCEED' | 'FAILED' | 'CANCEL',
+    end: JobEnd,
+  ): Promise<void>;
+}
+
+/** A failure with a code for the task record; `retryable` failures spend an attempt and run again later. */
+export class JobFailure extends Error {
+  override name = 'JobFailure';
+  readonly code: string;
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, retryable: boolean) {
+    super(message);
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+export interface JobRunnerOptions {
+  store: MetadataStore;
+  clock: Clock;
+  logger: Logger;
+  handlers: Record<string, JobHandler>;
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  /** Identifies this runner's leases; unique per process. */
+  workerId?: string;
+}
+
+type StopReason = 'cancel' | 'lost' | 'shutdown';
+
+const BACKOFF_BASE_MS = 2000;
+const BACKOFF_MAX_MS = 60_000;
+
+export class JobRunner {
+  readonly #o: JobRunnerOptions;
+  readonly #workerId: string;
+  readonly #running = new Map<string, AbortController>();
+  readonly #stopping = new AbortController();
+  #loops: Promise<void>[] = [];
+  #lastReclaim = 0;
+
+  constructor(options: JobRunnerOptions) {
+    this.#o = options;
+    this.#workerId = options.workerId ?? `worker-${process.pid}-${randomString(8)}`;
+  }
+
+  get workerId(): string {
+    return this.#workerId;
+  }
+
+  start(): void {
+    if (this.#loops.length > 0 || this.#o.concurrency <= 0) return;
+    for (let i = 0; i < this.#o.concurrency; i++) this.#loops.push(this.#loop());
+  }
+
+  /** Aborts a job running here (a forced cancel), without waiting for the next heartbeat. */
+  stopLocal(jobId: string): void {
+    this.#running.get(jobId)?.abort('cancel' satisfies StopReason);
+  }
+
+  /** Stops claiming, aborts running jobs and hands them back, then resolves. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    for (const controller of this.#running.values()) controller.abort('shutdown' satisfies StopReason);
+    await Promise.all(this.#loops);
+    this.#loops = [];
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    if (this.#stopping.signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const signal = this.#stopping.signal;
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async #reclaim(): Promise<void> {
+    const now = this.#o.clock.now();
+    if (now - this.#lastReclaim < this.#o.leaseMs / 2) return;
+    this.#lastReclaim = now;
+    for (const job of await this.#o.store.jobs.reclaimExpired(now)) {
+      this.#o.logger.warn(
+        { jobId: job.id, kind: job.kind, state: job.state },
+        'reclaimed a job whose worker vanished',
+      );
+      if (job.state === 'FAILED') {
+        const end: JobEnd = {
+          errorCode: job.errorCode ?? 'WORKER_LOST',
+          errorMsg: job.errorMsg ?? 'worker lost',
+        };
+        await this.#o.store.transaction(
+          (tx) => this.#o.handlers[job.kind]?.onEnd?.(tx, job, 'FAILED', end) ?? Promise.resolve(),
+        );
+      }
+    }
+  }
+
+  async #loop(): Promise<void> {
+    const kinds = Object.keys(this.#o.handlers);
+    while (!this.#stopping.signal.aborted) {
+      try {
+        await this.#reclaim();
+        const now = this.#o.clock.now();
+        const job = await this.#o.store.jobs.claim({
+          kinds,
+          owner: this.#workerId,
+          leaseUntil: now + this.#o.leaseMs,
+          now,
+        });
+        if (!job) {
+          await this.#sleep(this.#o.pollMs);
+          continue;
+        }
+        await this.#run(job);
+      } catch (err) {
+        this.#o.logger.error({ err }, 'job runner loop failed; retrying');
+        await this.#sleep(this.#o.pollMs);
+      }
+    }
+  }
+
+  async #end(job: JobRecord, state: 'SUCCEED' | 'FAILED' | 'CANCEL', end: JobEnd): Promise<void> {
+    const handler = this.#o.handlers[job.kind];
+    const ended = await this.#o.store.transaction(async (tx) => {
+      if (!(await tx.jobs.finish(job.id, this.#workerId, state, end, this.#o.clock.now()))) return false;
+      await handler?.onEnd?.(tx, job, state, end);
+      return true;
+    });
+    if (!ended) this.#o.logger.warn({ jobId: job.id, state }, 'the job was no longer ours when it ended');
+  }
+
+  async #run(job: JobRecord): Promise<void> {
+    const { store, clock, leaseMs } = this.#o;
+    const controller = new AbortController();
+    this.#running.set(job.id, controller);
+    let progress: number | undefined;
+    let reported: number | undefined;
+    const beat = async (): Promise<void> => {
+      const send = progress !== reported ? progress : undefined;
+      const hb = await store.jobs.heartbeat(job.id, this.#workerId, clock.now() + leaseMs, send);
+      reported = send ?? reported;
+      if (!hb.owned) controller.abort('lost' satisfies StopReason);
+      else if (hb.cancelRequested) controller.abort('cancel' satisfies StopReason);
+    };
+    const timer = setInterval(
+      () => {
+        beat().catch((err) => this.#o.logger.warn({ err, jobId: job.id }, 'heartbeat failed'));
+      },
+      Math.max(200, Math.floor(leaseMs / 3)),
+    );
+    if (job.cancelRequested) controller.abort('cancel' satisfies StopReason);
+    const handler = this.#o.handlers[job.kind]!;
+    try {
+      const result = await handler.run({
+        job,
+        signal: controller.signal,
+        progress: (fraction) => {
+          progress = Math.max(progress ?? 0, Math.min(99, Math.floor(fraction * 100)));
+        },
+      });
+      if (controller.signal.aborted) throw new Error('stopped');
+      await this.#end(job, 'SUCCEED', { result: result ?? null, progress: 100 });
+    } catch (err) {
+      const reason = controller.signal.aborted ? (controller.signal.reason as StopReason) : undefined;
+      const now = clock.now();
+      if (reason === 'cancel') {
+        await this.#end(job, 'CANCEL', {
+          errorCode: 'CANCELLED',
+          errorMsg: 'The task was stopped on request.',
+        });
+      } else if (reason === 'shutdown') {
+        await store.jobs.release(job.id, this.#workerId, { runAfter: now, refundAttempt: true }, now);
+      } else if (reason === 'lost') {
+        this.#o.logger.warn({ jobId: job.id }, 'lost the lease of a running job; it runs elsewhere');
+      } else {
+        const failure = err instanceof JobFailure ? err : undefined;
+        const message = (err as Error)?.message ?? String(err);
+        if (failure?.retryable === false || job.attempts >= job.maxAttempts) {
+          await this.#end(job, 'FAILED', { errorCode: failure?.code ?? 'TASK_FAILED', errorMsg: message });
+        } else {
+          const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (job.attempts - 1));
+          this.#o.logger.warn(
+            { err, jobId: job.id, attempt: job.attempts },
+            'job failed; it will be retried',
+          );
+          await store.jobs.release(
+            job.id,
+            this.#workerId,
+            { runAfter: now + backoff, refundAttempt: false, errorMsg: message },
+            now,
+          );
+        }
+      }
+    } finally {
+      clearInterval(timer);
+      this.#running.delete(job.id);
+    }
+  }
+}
