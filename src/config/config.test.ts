@@ -49,6 +49,28 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ databaseUrl: 'mysql://x' }, {}), /only postgres/);
   });
 
+  it('--blob s3 names the settings it is missing and normalises the endpoints', () => {
+    assert.throws(
+      () => loadConfig({ blob: 's3' }, { MEDIAHOST_S3_BUCKET: 'media' }),
+      /--blob s3 needs --s3-access-key-id \(MEDIAHOST_S3_ACCESS_KEY_ID\), --s3-secret-access-key/,
+    );
+    const env = {
+      MEDIAHOST_BLOB: 's3',
+      MEDIAHOST_S3_BUCKET: 'media',
+      MEDIAHOST_S3_ACCESS_KEY_ID: 'AK',
+      MEDIAHOST_S3_SECRET_ACCESS_KEY: 'SK',
+    };
+    assert.throws(() => loadConfig({ s3Bucket: 'No_Such' }, env), /--s3-bucket: "No_Such" is not a valid/);
+    assert.throws(() => loadConfig({ s3Endpoint: 'minio:9000' }, env), /--s3-endpoint: only http and https/);
+    assert.throws(() => loadConfig({ s3Endpoint: 'http://minio:9000/x' }, env), /without a path/);
+    const config = loadConfig({ s3Endpoint: 'http://minio:9000/' }, env);
+    assert.equal(config.s3Endpoint, 'http://minio:9000');
+    assert.equal(config.s3ForcePathStyle, true);
+    assert.equal(config.s3GrantSignature, 'sigv4');
+    // Without --blob s3 the s3 settings are not looked at.
+    assert.equal(loadConfig({ s3Endpoint: 'nonsense' }, {}).blob, 'fs');
+  });
+
   it('every setting has a flag, a MEDIAHOST_ variable and a description', () => {
     for (const spec of Object.values(SETTINGS as Record<string, SettingSpec>)) {
       assert.match(envName(spec), /^MEDIAHOST_[A-Z0-9_]+$/);

@@ -58,22 +58,45 @@ export function loadConfig(
     else out[name] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
   }
   const config = out as Config;
-  if (config.publicUrl !== '') {
-    let url: URL;
-    try {
-      url = new URL(config.publicUrl);
-    } catch {
-      throw new ConfigError(`--public-url: "${config.publicUrl}" is not a URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new ConfigError('--public-url: only http and https URLs are supported');
-    }
-    config.publicUrl = url.origin;
-  }
+  if (config.publicUrl !== '') config.publicUrl = httpOrigin('public-url', config.publicUrl);
   if (config.databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw new ConfigError('--database-url: only postgres:// URLs are supported');
   }
+  checkS3Settings(config);
   return config;
+}
+
+function httpOrigin(flag: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`--${flag}: "${value}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`--${flag}: only http and https URLs are supported`);
+  if (url.pathname !== '/' || url.search !== '')
+    throw new ConfigError(`--${flag}: give scheme, host and port only, without a path`);
+  return url.origin;
+}
+
+/**
+ * With `--blob s3`, the settings the external store needs must be there and well-formed; endpoints are
+ * normalised to their origin. Also run by the container, for configs built without loadConfig.
+ */
+export function checkS3Settings(config: Config): void {
+  if (config.blob !== 's3') return;
+  const missing = (['s3Bucket', 's3AccessKeyId', 's3SecretAccessKey'] as const)
+    .filter((name) => config[name] === '')
+    .map((name) => `--${SETTINGS[name].flag} (${envName(SETTINGS[name])})`);
+  if (missing.length > 0) throw new ConfigError(`--blob s3 needs ${missing.join(', ')}`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(config.s3Bucket))
+    throw new ConfigError(`--s3-bucket: "${config.s3Bucket}" is not a valid bucket name`);
+  if (config.s3Endpoint !== '') config.s3Endpoint = httpOrigin('s3-endpoint', config.s3Endpoint);
+  if (config.s3PublicEndpoint !== '')
+    config.s3PublicEndpoint = httpOrigin('s3-public-endpoint', config.s3PublicEndpoint);
+  if (config.s3Prefix.startsWith('/') || config.s3Prefix.includes('//'))
+    throw new ConfigError('--s3-prefix: must not start with "/" nor contain "//"');
 }
 
 /** Defaults only, with overrides: what tests and tools start from. */

@@ -58,6 +58,81 @@ export const SETTINGS = {
     description:
       'postgres://… URL to keep metadata in PostgreSQL. Empty means SQLite at DATA_DIR/mediahost.db.',
   },
+  blob: {
+    flag: 'blob',
+    type: 'string',
+    default: 'fs',
+    choices: ['fs', 's3'],
+    description:
+      'Where bytes live. fs: files under DATA_DIR/blobs. s3: an external S3-compatible bucket (the s3-* settings); SMH clients then upload straight to it, and the node keeps no state of its own.',
+  },
+  s3Endpoint: {
+    flag: 's3-endpoint',
+    type: 'string',
+    default: '',
+    description:
+      'URL of the S3-compatible store as this node reaches it, e.g. http://minio:9000. Empty means Amazon S3 in the s3-region.',
+  },
+  s3PublicEndpoint: {
+    flag: 's3-public-endpoint',
+    type: 'string',
+    default: '',
+    description:
+      'URL of the store as clients reach it, used in upload grants and download redirects. Empty means the s3-endpoint.',
+  },
+  s3Region: {
+    flag: 's3-region',
+    type: 'string',
+    default: 'us-east-1',
+    description: 'Region the store signs with.',
+  },
+  s3Bucket: {
+    flag: 's3-bucket',
+    type: 'string',
+    default: '',
+    description: 'The bucket mediahost keeps everything in (it must exist).',
+  },
+  s3AccessKeyId: {
+    flag: 's3-access-key-id',
+    type: 'string',
+    default: '',
+    description: 'Access key id for the bucket. It signs operations and the grants handed to clients.',
+  },
+  s3SecretAccessKey: {
+    flag: 's3-secret-access-key',
+    type: 'string',
+    default: '',
+    description: 'Secret of that access key (prefer the variable to the flag, which other users can see).',
+  },
+  s3ForcePathStyle: {
+    flag: 's3-force-path-style',
+    type: 'boolean',
+    default: true,
+    description:
+      'Address the bucket as ENDPOINT/BUCKET/KEY (true; MinIO, Ceph RGW, mediahost) or as BUCKET.ENDPOINT-HOST/KEY (false; AWS, COS).',
+  },
+  s3Checksum: {
+    flag: 's3-checksum',
+    type: 'string',
+    default: 'when_required',
+    choices: ['when_required', 'when_supported'],
+    description:
+      'When the S3 client adds CRC checksums to what it uploads: when_required (plain bodies, for any store) or when_supported (aws-chunked bodies with checksum trailers, for stores that verify them).',
+  },
+  s3Prefix: {
+    flag: 's3-prefix',
+    type: 'string',
+    default: '',
+    description: 'Key prefix for everything mediahost writes in the bucket, e.g. `mediahost/`.',
+  },
+  s3GrantSignature: {
+    flag: 's3-grant-signature',
+    type: 'string',
+    default: 'sigv4',
+    choices: ['sigv4', 'cos'],
+    description:
+      'How upload grants for SMH clients are signed. sigv4: presigned URLs (any S3 store); multipart parts get one URL each (docs/deploy.md). cos: COS signature headers shared by all parts, as SMH hands out (Tencent COS and mediahost stores).',
+  },
   region: {
     flag: 'region',
     type: 'string',

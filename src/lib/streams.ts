@@ -1,4 +1,5 @@
-// Stream helpers: a byte-rate throttle for traffic limits, and iteration of Node readables as buffers.
+// Stream helpers: a byte-rate throttle for traffic limits, iteration of Node readables as buffers, and
+// iteration that ends as soon as a signal aborts.
 
 /** Yields the source's chunks no faster than `bytesPerSecond` (token bucket, one second of burst). */
 export async function* throttle(
@@ -31,5 +32,34 @@ export async function* throttle(
       }
       yield piece;
     }
+  }
+}
+
+/**
+ * The source's chunks, ending with signal.reason as soon as the signal aborts. pipeline() alone does
+ * not do this: on abort it still waits for a pending next() of an async-iterable source, so a client
+ * that stops sending would keep the write (and its temporary file) open until it sends again.
+ */
+export async function* untilAborted(
+  source: AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  let onAbort = (): void => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    // Lets the source release what it holds once its pending read settles; never waits for it.
+    iterator.return?.().catch(() => {});
   }
 }

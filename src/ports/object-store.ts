@@ -35,6 +35,15 @@ export interface UploadedPart {
 
 export type GrantFlavour = 'simple' | 'form' | 'multipart';
 
+/** What a client sends one part of a multipart upload with, when parts are signed one by one. */
+export interface PartGrant {
+  /** The full URL of the part PUT, query included. */
+  url: string;
+  /** Path and query of that URL. */
+  path: string;
+  headers: Record<string, string>;
+}
+
 /** What a client needs to send bytes to the store, in the SMH begin/renew shapes. */
 export interface UploadGrant {
   /** host[:port] of the storage endpoint. */
@@ -45,6 +54,12 @@ export interface UploadGrant {
   url: string;
   headers?: Record<string, string>;
   form?: Record<string, string>;
+  /**
+   * Multipart: per-part requests by part number, for the part numbers asked for. Stores whose
+   * signatures cover the part number (SigV4) always fill it; others may leave it to the caller, who
+   * derives the entries from `headers`.
+   */
+  parts?: Record<string, PartGrant>;
   expiresAt: number;
   /** Identifies the credential behind the grant, so it can be signed again without a new one. */
   credentialId: string | null;
@@ -59,6 +74,8 @@ export interface GrantRequest {
   contentType?: string;
   /** Largest body a form upload may carry. */
   maxSize?: number;
+  /** Multipart: the part numbers to sign one by one (SigV4 stores; see UploadGrant.parts). */
+  partNumbers?: readonly number[];
   /** Sign again with this earlier grant's credential (and its expiry) instead of a new one. */
   reuseCredential?: string;
 }

@@ -9,16 +9,25 @@ import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import { FsBlobStore } from '../../src/adapters/blob/fs-blob-store.ts';
+import { S3BlobStore } from '../../src/adapters/blob/s3-blob-store.ts';
+import { createS3Client, s3BucketSettings } from '../../src/adapters/s3/s3-bucket.ts';
+import { defaultConfig } from '../../src/config/load.ts';
 import type { BlobKey } from '../../src/core/ids.ts';
 import { type BlobInfo, BlobNotFoundError, type BlobStore } from '../../src/ports/blob-store.ts';
+import { startTestServer, testClock } from '../helpers/server.ts';
 
 interface StoreUnderTest {
   store: BlobStore;
-  /** Every stored file (or object) that is not a committed blob: what a failed write may have left. */
-  leftovers(): string[];
-  /** Plants an unfinished write's temporary file last modified at `mtimeMs`; returns its name. */
-  plantTemporary(mtimeMs: number): string;
+  /** Every stored file (or upload) that is not a committed blob: what a failed write may have left. */
+  leftovers(): Promise<string[]>;
+  /** Plants an unfinished write (temporary file, multipart upload) begun at `mtimeMs`; returns its name. */
+  plantTemporary(mtimeMs: number): Promise<string>;
   dispose(): Promise<void>;
 }
 
@@ -44,14 +53,14 @@ const implementations: Implementation[] = [
       await store.init();
       return {
         store,
-        leftovers() {
+        async leftovers() {
           const committed = /^[a-z0-9]{2}\/[a-z0-9]{2}\/[a-z0-9]+$/;
           const files = walk(root);
           const stray = files.filter((f) => !f.startsWith('.tmp/') && !committed.test(f));
           assert.deepEqual(stray, [], 'no file outside .tmp/ except committed blobs');
           return files.filter((f) => f.startsWith('.tmp/'));
         },
-        plantTemporary(mtimeMs) {
+        async plantTemporary(mtimeMs) {
           const name = `planted${randomBytes(4).toString('hex')}`;
           const path = join(root, '.tmp', name);
           writeFileSync(path, 'half a write');
@@ -61,6 +70,60 @@ const implementations: Implementation[] = [
         },
         async dispose() {
           rmSync(root, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    // The store of scale-out mode, over a real S3 endpoint: a second mediahost's object API.
+    name: 's3 (over a mediahost object endpoint)',
+    async create() {
+      const clock = testClock();
+      const external = await startTestServer({}, { clock });
+      const settings = s3BucketSettings(
+        defaultConfig({
+          blob: 's3',
+          s3Endpoint: external.url,
+          s3Bucket: external.bucket,
+          s3AccessKeyId: external.accessKeyId,
+          s3SecretAccessKey: external.secretAccessKey,
+          s3Prefix: 'contract/',
+        }),
+      );
+      const client = createS3Client(settings);
+      const prefix = 'contract/blobs/';
+      return {
+        store: new S3BlobStore(settings, client),
+        async leftovers() {
+          const objects = await client.send(new ListObjectsV2Command({ Bucket: settings.bucket }));
+          const stray = (objects.Contents ?? [])
+            .map((o) => o.Key ?? '')
+            .filter((k) => !/^contract\/blobs\/[a-z0-9]+$/.test(k));
+          assert.deepEqual(stray, [], 'no object except committed blobs');
+          const uploads = await client.send(
+            new ListMultipartUploadsCommand({ Bucket: settings.bucket, Prefix: prefix }),
+          );
+          return (uploads.Uploads ?? []).map((u) => `${u.Key}#${u.UploadId}`);
+        },
+        async plantTemporary(mtimeMs) {
+          // The store stamps an upload with its own clock: move it (and the signing clock) back.
+          const offset = mtimeMs - Date.now();
+          const planter = createS3Client(settings);
+          planter.config.systemClockOffset = offset;
+          clock.advance(offset);
+          try {
+            const created = await planter.send(
+              new CreateMultipartUploadCommand({ Bucket: settings.bucket, Key: `${prefix}planted` }),
+            );
+            return created.UploadId ?? '';
+          } finally {
+            clock.advance(-offset);
+            planter.destroy();
+          }
+        },
+        async dispose() {
+          client.destroy();
+          await external.close();
         },
       };
     },
@@ -167,7 +230,19 @@ for (const impl of implementations) {
       }
       await assert.rejects(store.write(failing()), (err) => err === boom);
       assert.deepEqual(await listedKeys(store), before);
-      assert.deepEqual(sut.leftovers(), []);
+      assert.deepEqual(await sut.leftovers(), []);
+    });
+
+    it('a write failing after 12 MiB (past the first part of a multipart upload) leaves nothing', async () => {
+      const before = await listedKeys(store);
+      const boom = new Error('source failed late');
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        for (let i = 0; i < 12; i++) yield randomBytes(1024 * 1024);
+        throw boom;
+      }
+      await assert.rejects(store.write(failing()), (err) => err === boom);
+      assert.deepEqual(await listedKeys(store), before);
+      assert.deepEqual(await sut.leftovers(), []);
     });
 
     it('an aborted write leaves no blob and no temporary file', async () => {
@@ -181,7 +256,7 @@ for (const impl of implementations) {
       }
       await assert.rejects(store.write(slow(), { signal: ac.signal }), { name: 'AbortError' });
       assert.deepEqual(await listedKeys(store), before);
-      assert.deepEqual(sut.leftovers(), []);
+      assert.deepEqual(await sut.leftovers(), []);
     });
 
     it('an abort while the source is stalled ends the write promptly, leaving nothing', async () => {
@@ -203,7 +278,7 @@ for (const impl of implementations) {
         release.abort();
       }
       assert.deepEqual(await listedKeys(store), before);
-      assert.deepEqual(sut.leftovers(), []);
+      assert.deepEqual(await sut.leftovers(), []);
     });
 
     it('a write with an already aborted signal stores nothing', async () => {
@@ -212,7 +287,7 @@ for (const impl of implementations) {
         name: 'AbortError',
       });
       assert.deepEqual(await listedKeys(store), before);
-      assert.deepEqual(sut.leftovers(), []);
+      assert.deepEqual(await sut.leftovers(), []);
     });
 
     it('copy makes an independent blob with the same bytes', async () => {
@@ -256,18 +331,18 @@ for (const impl of implementations) {
 
     it('sweepTemporary removes stale temporary files and keeps fresh ones', async () => {
       const now = Date.now();
-      const stale = sut.plantTemporary(now - 3_600_000);
-      const fresh = sut.plantTemporary(now);
+      const stale = await sut.plantTemporary(now - 3_600_000);
+      const fresh = await sut.plantTemporary(now);
       const committed = await store.write(chunksOf('committed'));
       const removed = await store.sweepTemporary(now - 600_000);
       assert.ok(removed >= 1, `removed ${removed}`);
-      const left = sut.leftovers().join('\n');
+      const left = (await sut.leftovers()).join('\n');
       assert.ok(!left.includes(stale), 'stale file removed');
       assert.ok(left.includes(fresh), 'fresh file kept');
       assert.equal((await bytes(await store.read(committed.key))).toString(), 'committed');
       assert.equal(await store.sweepTemporary(now - 600_000), 0, 'nothing stale left');
       await store.sweepTemporary(now + 60_000);
-      assert.deepEqual(sut.leftovers(), []);
+      assert.deepEqual(await sut.leftovers(), []);
     });
 
     it('keys are opaque: the same bytes get distinct keys, unrelated to the content', async () => {

@@ -5,6 +5,7 @@ import { copyFile, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/pr
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type BlobKey, newBlobKey, randomHex } from '../../core/ids.ts';
+import { untilAborted } from '../../lib/streams.ts';
 import {
   type BlobInfo,
   BlobNotFoundError,
@@ -33,35 +34,6 @@ function remainder(buffers: readonly Uint8Array[], written: number): Uint8Array[
 
 function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
-}
-
-/**
- * The source's chunks, ending with signal.reason as soon as the signal aborts. pipeline() alone does
- * not do this: on abort it still waits for a pending next() of an async-iterable source, so a client
- * that stops sending would keep the write (and its temporary file) open until it sends again.
- */
-async function* untilAborted(
-  source: AsyncIterable<Uint8Array>,
-  signal: AbortSignal,
-): AsyncGenerator<Uint8Array> {
-  const iterator = source[Symbol.asyncIterator]();
-  let onAbort = (): void => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    for (;;) {
-      signal.throwIfAborted();
-      const next = await Promise.race([iterator.next(), aborted]);
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    // Lets the source release what it holds once its pending read settles; never waits for it.
-    iterator.return?.().catch(() => {});
-  }
 }
 
 export class FsBlobStore implements BlobStore {

@@ -9,7 +9,7 @@ import type { BucketName, UploadId } from '../../core/ids.ts';
 import type { CredentialService, ObjectAction } from '../../core/objects/credential-service.ts';
 import type { MultipartService } from '../../core/objects/multipart-service.ts';
 import type { ObjectService } from '../../core/objects/object-service.ts';
-import { cosPolicySignature, signCosRequest } from '../../lib/cos-signature.ts';
+import { signCosRequest } from '../../lib/cos-signature.ts';
 import type { BlobStore } from '../../ports/blob-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { AccessKeyRecord, MetadataStore, ObjectRecord } from '../../ports/metadata-store.ts';
@@ -21,6 +21,7 @@ import type {
   UploadedPart,
   UploadGrant,
 } from '../../ports/object-store.ts';
+import { cosGrant, encodeKeyPath } from './cos-grants.ts';
 
 export interface EmbeddedObjectStoreDeps {
   store: MetadataStore;
@@ -48,8 +49,6 @@ const ACTIONS: Record<GrantRequest['flavour'], ObjectAction[]> = {
   form: ['PostObject'],
   multipart: ['UploadPart'],
 };
-
-const encodeKey = (key: string): string => encodeURIComponent(key).replace(/%2F/g, '/');
 
 export class EmbeddedObjectStore implements ObjectStore {
   readonly #d: EmbeddedObjectStoreDeps;
@@ -159,77 +158,26 @@ export class EmbeddedObjectStore implements ObjectStore {
         },
         expiresAt: request.expiresAt,
       }));
-    const expiresAt = credential.expiresAt;
-    const base = new URL(this.#d.publicUrl());
-    const domain = base.host;
-    const start = Math.floor(this.#d.clock.now() / 1000) - 60;
-    const end = Math.floor(expiresAt / 1000);
-    const contentType = request.contentType ?? 'application/octet-stream';
-    // COS: x-cos-traffic-limit is bit/s.
-    const limit: Record<string, string> = request.trafficLimit
-      ? { 'x-cos-traffic-limit': String(request.trafficLimit * 8) }
-      : {};
-
-    if (request.flavour === 'form') {
-      const keyTime = `${start};${end}`;
-      const policy = Buffer.from(
-        JSON.stringify({
-          expiration: new Date(expiresAt).toISOString(),
-          conditions: [
-            { bucket },
-            { key: loc.key },
-            { 'q-sign-algorithm': 'sha1' },
-            { 'q-ak': credential.accessKeyId },
-            { 'q-sign-time': keyTime },
-            ...(request.maxSize !== undefined ? [['content-length-range', 0, request.maxSize]] : []),
-          ],
-        }),
-      );
-      return {
-        domain,
-        path: '/',
-        url: `${base.origin}/`,
-        form: {
-          key: loc.key,
-          'Content-Type': contentType,
-          'x-cos-security-token': credential.sessionToken,
-          policy: policy.toString('base64'),
-          'q-sign-algorithm': 'sha1',
-          'q-ak': credential.accessKeyId,
-          'q-key-time': keyTime,
-          'q-signature': cosPolicySignature(credential.secretAccessKey, keyTime, policy),
-          ...limit,
-        },
-        expiresAt,
-        credentialId: credential.accessKeyId,
-      };
-    }
-
-    const path = `/${bucket}/${encodeKey(loc.key)}`;
-    const query: [string, string][] = request.uploadId ? [['uploadId', request.uploadId]] : [];
-    const authorization = signCosRequest({
+    const origin = new URL(this.#d.publicUrl()).origin;
+    const grant = cosGrant({
+      flavour: request.flavour,
+      origin,
+      bucket,
+      key: loc.key,
+      objectPath: `/${bucket}/${encodeKeyPath(loc.key)}`,
+      // The object endpoint takes a form posted to "/" into the bucket of the key that signed it.
+      formPath: '/',
       secretId: credential.accessKeyId,
       secretKey: credential.secretAccessKey,
-      method: 'PUT',
-      path: `/${bucket}/${loc.key}`,
-      query,
-      headers: { host: domain, ...limit },
-      startSeconds: start,
-      endSeconds: end,
+      sessionToken: credential.sessionToken,
+      contentType: request.contentType ?? 'application/octet-stream',
+      now: this.#d.clock.now(),
+      expiresAt: credential.expiresAt,
+      ...(request.uploadId ? { uploadId: request.uploadId } : {}),
+      ...(request.trafficLimit ? { trafficLimit: request.trafficLimit } : {}),
+      ...(request.maxSize !== undefined ? { maxSize: request.maxSize } : {}),
     });
-    return {
-      domain,
-      path,
-      url: `${base.origin}${path}`,
-      headers: {
-        'Content-Type': contentType,
-        Authorization: authorization,
-        'x-cos-security-token': credential.sessionToken,
-        ...limit,
-      },
-      expiresAt,
-      credentialId: credential.accessKeyId,
-    };
+    return { ...grant, credentialId: credential.accessKeyId };
   }
 
   async revokeGrants(loc: ObjectLocation, uploadId?: string): Promise<void> {
@@ -274,7 +222,7 @@ export class EmbeddedObjectStore implements ObjectStore {
         return `${field.slice(0, eq)}=${encodeURIComponent(field.slice(eq + 1))}`;
       })
       .join('&');
-    return `${base.origin}/${bucket}/${encodeKey(loc.key)}?${signature}${extra}`;
+    return `${base.origin}/${bucket}/${encodeKeyPath(loc.key)}?${signature}${extra}`;
   }
 
   async mediaSource(loc: ObjectLocation): Promise<string> {
