@@ -1,12 +1,17 @@
 // Composition root: builds the adapters a Config selects and hands them to the services through
 // their constructors. Nothing here runs at import time.
 import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
+import { S3BlobStore } from '../adapters/blob/s3-blob-store.ts';
 import { FfmpegRunner } from '../adapters/media/ffmpeg-runner.ts';
 import { openPostgresStore } from '../adapters/metadata/postgres/store.ts';
 import { openSqliteStore, sqlitePathFor } from '../adapters/metadata/sqlite/store.ts';
 import { EmbeddedObjectStore } from '../adapters/object-store/embedded-object-store.ts';
+import { S3ObjectStore } from '../adapters/object-store/s3-object-store.ts';
+import { createS3Client, s3BucketSettings } from '../adapters/s3/s3-bucket.ts';
+import { checkS3Settings } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { LibraryService } from '../core/libraries/library-service.ts';
 import { MediaService } from '../core/media/media-service.ts';
@@ -93,9 +98,19 @@ export async function createContainer(
   const clock = options.clock ?? systemClock;
   const store = await openMetadataStore(config);
   const hashPool = new HashPool();
+  let s3Client: S3Client | undefined;
   try {
-    const blobs = new FsBlobStore(join(config.dataDir, 'blobs'));
-    await blobs.init();
+    checkS3Settings(config);
+    const s3 = config.blob === 's3' ? s3BucketSettings(config) : undefined;
+    s3Client = s3 && createS3Client(s3);
+    let blobs: BlobStore;
+    if (s3 && s3Client) {
+      blobs = new S3BlobStore(s3, s3Client);
+    } else {
+      const fsBlobs = new FsBlobStore(join(config.dataDir, 'blobs'));
+      await fsBlobs.init();
+      blobs = fsBlobs;
+    }
     const libraries = new LibraryService(store, clock);
     const credentials = new CredentialService(store, clock);
     const deps = {
@@ -122,15 +137,18 @@ export async function createContainer(
         publicUrlValue = url;
       },
     };
-    const objectStore = new EmbeddedObjectStore({
-      store,
-      blobs,
-      objects,
-      multipart,
-      credentials,
-      clock,
-      publicUrl: publicUrl.get,
-    });
+    const objectStore: ObjectStore =
+      s3 && s3Client
+        ? new S3ObjectStore({ settings: s3, client: s3Client, clock })
+        : new EmbeddedObjectStore({
+            store,
+            blobs,
+            objects,
+            multipart,
+            credentials,
+            clock,
+            publicUrl: publicUrl.get,
+          });
     const tokens = new TokenService(store, clock);
     const spaces = new SpaceService({ store, objects: objectStore, clock, logger });
     const namespace = new NamespaceService({ store, objects: objectStore, spaces, clock, logger });
@@ -211,11 +229,13 @@ export async function createContainer(
         await sweeper.stop();
         await store.close();
         await hashPool.close();
+        s3Client?.destroy();
       },
     };
   } catch (err) {
     await store.close();
     await hashPool.close();
+    s3Client?.destroy();
     throw err;
   }
 }

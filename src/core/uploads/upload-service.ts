@@ -57,6 +57,8 @@ export interface BeginInput {
   beginningHash?: string;
   fullHash?: string;
   size?: number;
+  /** Multipart: parts to sign one by one (SMH's partNumberRange). */
+  partNumbers?: number[];
 }
 
 /** A file as SMH reports it after confirm (and instant upload). */
@@ -89,6 +91,19 @@ export interface UploadServiceDeps {
   taskGraceMs: number;
 }
 
+/**
+ * Per-part entries from a grant whose headers serve every part (the COS way): the same headers, and
+ * the part's URL.
+ */
+function withPartGrants(grant: UploadGrant, uploadId: string, partNumbers: number[]): UploadGrant {
+  const parts: NonNullable<UploadGrant['parts']> = {};
+  for (const n of partNumbers) {
+    const query = `?partNumber=${n}&uploadId=${encodeURIComponent(uploadId)}`;
+    parts[String(n)] = { url: grant.url + query, path: grant.path + query, headers: grant.headers ?? {} };
+  }
+  return { ...grant, parts };
+}
+
 const confirmKeyNotFound = (): AppError =>
   new AppError(
     'ConfirmKeyNotFound',
@@ -108,14 +123,15 @@ export class UploadService {
     return { library: ctx.library, key: task.objectKey };
   }
 
-  #grant(
+  async #grant(
     ctx: AccessContext,
     task: UploadTaskRecord,
     fresh: boolean,
-    trafficLimit?: number,
+    options: { trafficLimit?: number | undefined; partNumbers?: number[] | undefined } = {},
   ): Promise<UploadGrant> {
-    const limit = trafficLimit ?? task.options.trafficLimit;
-    return this.#d.objects.grantUpload(this.#loc(ctx, task), {
+    const limit = options.trafficLimit ?? task.options.trafficLimit;
+    const partNumbers = task.uploadId ? options.partNumbers : undefined;
+    const grant = await this.#d.objects.grantUpload(this.#loc(ctx, task), {
       flavour: task.flavour,
       // Signing again (status) keeps the task's expiry, also when its credential is gone: only renew
       // extends it (ADR 0002 §19), so the sweeper's view of the task stays true.
@@ -125,14 +141,21 @@ export class UploadService {
       ...(limit ? { trafficLimit: limit } : {}),
       ...(task.options.filesize !== undefined ? { maxSize: task.options.filesize } : {}),
       ...(!fresh && task.credentialId ? { reuseCredential: task.credentialId } : {}),
+      ...(partNumbers ? { partNumbers } : {}),
     });
+    return partNumbers && !grant.parts ? withPartGrants(grant, task.uploadId!, partNumbers) : grant;
   }
 
   /**
    * The grant status returns: signed again with the task's current credential and expiry, reused for
    * up to STATUS_GRANT_REUSE_MS (its signature window starts before it was made, so it stays valid).
    */
-  async #statusGrant(ctx: AccessContext, task: UploadTaskRecord): Promise<UploadGrant> {
+  async #statusGrant(
+    ctx: AccessContext,
+    task: UploadTaskRecord,
+    partNumbers: number[] | undefined,
+  ): Promise<UploadGrant> {
+    if (partNumbers) return this.#grant(ctx, task, false, { partNumbers });
     const now = this.#d.clock.now();
     const cached = task.credentialId ? this.#statusGrants.get(task.credentialId) : undefined;
     if (cached && cached.until > now) return cached.grant;
@@ -230,7 +253,7 @@ export class UploadService {
       createdAt: now,
       updatedAt: now,
     };
-    const grant = await this.#grant(ctx, task, true);
+    const grant = await this.#grant(ctx, task, true, { partNumbers: input.partNumbers });
     task.credentialExpiresAt = grant.expiresAt;
     task.credentialId = grant.credentialId;
     try {
@@ -311,7 +334,7 @@ export class UploadService {
     ctx: AccessContext,
     spaceId: string,
     confirmKey: string,
-    options: { withPartInfo: boolean },
+    options: { withPartInfo: boolean; partNumbers?: number[] },
   ): Promise<TaskStatus> {
     requireAnyGrant(ctx, UPLOAD_GRANTS, 'see upload tasks');
     const { task: found } = await this.#task(ctx, spaceId, confirmKey);
@@ -332,7 +355,7 @@ export class UploadService {
     let grant: UploadGrant | undefined;
     if (task.flavour === 'multipart' && task.uploadId && !task.objectReady) {
       parts = (await this.#d.objects.listParts(this.#loc(ctx, task), task.uploadId)) ?? [];
-      if (options.withPartInfo) grant = await this.#statusGrant(ctx, task);
+      if (options.withPartInfo) grant = await this.#statusGrant(ctx, task, options.partNumbers);
     }
     return { task, path: task.path, parts, grant };
   }
@@ -341,7 +364,7 @@ export class UploadService {
     ctx: AccessContext,
     spaceId: string,
     confirmKey: string,
-    options: { trafficLimit?: number },
+    options: { trafficLimit?: number; partNumbers?: number[] },
   ): Promise<{ task: UploadTaskRecord; grant: UploadGrant }> {
     requireAnyGrant(ctx, UPLOAD_GRANTS, 'renew upload tasks');
     const { task: found } = await this.#task(ctx, spaceId, confirmKey);
@@ -354,7 +377,7 @@ export class UploadService {
         'Only multipart uploads renew; begin a simple or form upload again.',
       );
     }
-    const grant = await this.#grant(ctx, task, true, options.trafficLimit);
+    const grant = await this.#grant(ctx, task, true, options);
     const updated = await this.#d.store.uploadTasks.update(
       confirmKey,
       'uploading',
@@ -592,20 +615,32 @@ export class UploadService {
     // Finished tasks are kept a while (a repeated confirm answers from them), then forgotten.
     for (const state of ['cancelled', 'expired', 'confirmed'] as const) {
       const keep = state === 'confirmed' ? CONFIRMED_RETENTION_MS : this.#d.taskGraceMs;
-      for (const task of await store.uploadTasks.listStale(state, now - keep, 500))
+      for (const task of await store.uploadTasks.listStale(state, now - keep, 500)) {
+        if (state !== 'confirmed') {
+          // A store may not be able to withdraw a grant (an external store's signature): bytes sent
+          // with it after the cancel would stay. So the task is forgotten only once its grant has
+          // expired, and what it may have stored meanwhile is released once more.
+          if (task.credentialExpiresAt > now) continue;
+          await this.#releaseQuietly(task);
+        }
         await store.uploadTasks.delete(task.confirmKey);
+      }
     }
     for (const task of await store.uploadTasks.listStale('uploading', now - this.#d.taskGraceMs, 200)) {
       if (!(await store.uploadTasks.transition(task.confirmKey, 'uploading', 'expired', {}, now))) continue;
-      const library = await store.libraries.get(task.libraryId);
-      if (library) {
-        await this.#release({ library }, task).catch((err: unknown) => {
-          if (!isAppError(err))
-            this.#d.logger.warn({ err, confirmKey: task.confirmKey }, 'could not release an expired upload');
-        });
-      }
+      await this.#releaseQuietly(task);
       count++;
     }
     return count;
+  }
+
+  /** Releases a task of a background job: failures are logged, and released again on the next run. */
+  async #releaseQuietly(task: UploadTaskRecord): Promise<void> {
+    const library = await this.#d.store.libraries.get(task.libraryId);
+    if (!library) return;
+    await this.#release({ library }, task).catch((err: unknown) => {
+      if (!isAppError(err))
+        this.#d.logger.warn({ err, confirmKey: task.confirmKey }, 'could not release an upload task');
+    });
   }
 }

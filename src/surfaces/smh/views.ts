@@ -105,13 +105,17 @@ export function smhHeaders(inode: InodeRecord): Record<string, string> {
   return headers;
 }
 
-/** domain, path, headers or form, expiration: what the client sends its bytes with, plus the full url. */
+/**
+ * domain, path, headers or form, expiration: what the client sends its bytes with, plus the full url;
+ * and, for the per-part variant, `parts` by part number.
+ */
 export function grantView(grant: UploadGrant): Record<string, unknown> {
   return {
     domain: grant.domain,
     path: grant.path,
     ...(grant.headers ? { headers: grant.headers } : {}),
     ...(grant.form ? { form: grant.form } : {}),
+    ...(grant.parts ? { parts: grant.parts } : {}),
     expiration: iso(grant.expiresAt),
     url: grant.url,
   };

@@ -3,6 +3,7 @@
 // delete, copy and move, and a confirm key for ?upload, ?renew and ?confirm.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../../core/errors.ts';
+import { parsePartNumberRange } from '../../../core/uploads/part-range.ts';
 import type { BeginInput } from '../../../core/uploads/upload-service.ts';
 import type { ConflictStrategy, UploadFlavour } from '../../../ports/metadata-store.ts';
 import {
@@ -39,6 +40,13 @@ function metaHeaders(request: FastifyRequest): Record<string, string> {
   return meta;
 }
 
+/** SMH's per-part variant: `partNumberRange` in the JSON body, or `part_number_range` in the query. */
+function partNumbers(request: FastifyRequest): number[] | undefined {
+  const text =
+    optionalString(body(request).partNumberRange, 'partNumberRange') ?? query(request, 'part_number_range');
+  return text === undefined ? undefined : parsePartNumberRange(text);
+}
+
 function hashField(value: unknown, field: string): string | undefined {
   const text = optionalString(value, field);
   if (text !== undefined && !/^[0-9a-fA-F]{64}$/.test(text))
@@ -55,6 +63,7 @@ function beginInput(request: Req, flavour: UploadFlavour): BeginInput {
   const limit = trafficLimit(request);
   const beginningHash = hashField(b.beginningHash, 'beginningHash');
   const fullHash = hashField(b.fullHash, 'fullHash');
+  const parts = flavour === 'multipart' ? partNumbers(request) : undefined;
   return {
     spaceId: request.params.space,
     path: pathSegments(request, FILE_PATH_START),
@@ -67,6 +76,7 @@ function beginInput(request: Req, flavour: UploadFlavour): BeginInput {
     ...(beginningHash ? { beginningHash } : {}),
     ...(fullHash ? { fullHash } : {}),
     ...(size !== undefined ? { size } : {}),
+    ...(parts ? { partNumbers: parts } : {}),
   };
 }
 
@@ -136,8 +146,10 @@ export function fileRoutes(app: FastifyInstance, deps: SmhDeps): void {
     if (flag(request, 'renew')) {
       const ctx = await accessOf(deps, request, request.params.lib);
       const limit = trafficLimit(request);
+      const parts = partNumbers(request);
       const { task, grant } = await deps.uploads.renew(ctx, request.params.space, confirmKeyOf(request), {
         ...(limit !== undefined ? { trafficLimit: limit } : {}),
+        ...(parts ? { partNumbers: parts } : {}),
       });
       return {
         ...grantView(grant),
@@ -152,8 +164,10 @@ export function fileRoutes(app: FastifyInstance, deps: SmhDeps): void {
   const get = async (request: Req, reply: FastifyReply) => {
     const ctx = await accessOf(deps, request, request.params.lib);
     if (flag(request, 'upload')) {
+      const parts = partNumbers(request);
       const status = await deps.uploads.status(ctx, request.params.space, confirmKeyOf(request), {
         withPartInfo: !boolParam(request, 'no_upload_part_info'),
+        ...(parts ? { partNumbers: parts } : {}),
       });
       const { task } = status;
       return {
