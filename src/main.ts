@@ -1,4 +1,4 @@
-// The mediahost command line: serve, migrate, library create. Every setting is a flag and a
+// The mediahost command line: serve, worker, migrate, library create. Every setting is a flag and a
 // MEDIAHOST_* variable (src/config/schema.ts); flags win over variables, variables over defaults.
 import { Command, Option } from 'commander';
 import { createContainer, createLogger, openMetadataStore } from './app/container.ts';
@@ -92,6 +92,51 @@ settingOptions(
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     server.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+});
+
+settingOptions(
+  program
+    .command('worker')
+    .description(
+      'Run media-task workers (ffmpeg) without the HTTP server, on the data dir or database of a `serve`.',
+    ),
+  // Every setting of `serve`: a worker reads and writes the same stores, so it takes the same command line.
+  ALL_SETTINGS,
+).action(async (options: Record<string, unknown>) => {
+  const config = configFrom(options);
+  if (config.workerConcurrency < 1) {
+    throw new ConfigError('worker: --worker-concurrency must be at least 1 (0 would run no task)');
+  }
+  const logger = createLogger(config);
+  const container = await createContainer(config, { logger });
+  const tools = await container.mediaRunner.status();
+  if (!tools.available) logger.warn({ reason: tools.reason }, 'ffmpeg cannot run: media tasks will fail');
+  container.jobs.start();
+  logger.info(
+    {
+      workerId: container.jobs.workerId,
+      concurrency: config.workerConcurrency,
+      dataDir: config.dataDir,
+      metadata: container.store.kind,
+    },
+    'mediahost worker is running',
+  );
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    // ADR 0003 §13: running ffmpeg processes are stopped and their tasks handed back to WAITING.
+    logger.info({ signal }, 'shutting down: handing running tasks back to the queue');
+    container.close().then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'shutdown failed');

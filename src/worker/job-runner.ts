@@ -1,8 +1,8 @@
 // Runs queued jobs: each slot claims the most urgent job it handles, holds it with a lease renewed by
 // heartbeats, and ends it SUCCEED, FAILED or CANCEL, or hands it back for a retry with backoff. A
-// heartbeat that finds the job no longer ours, or a forced cancel requested, aborts the handler. On
-// stop, running jobs are aborted and handed back without spending an attempt. Leases of vanished
-// workers are reclaimed by whichever runner notices first.
+// heartbeat that finds the job no longer ours (each claim holds its own lease owner), or a forced cancel
+// requested, aborts the handler. On stop, running jobs are aborted and handed back without spending an
+// attempt. Leases of vanished workers are reclaimed by whichever runner notices first.
 import { randomString } from '../core/ids.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -47,7 +47,7 @@ export interface JobRunnerOptions {
   concurrency: number;
   leaseMs: number;
   pollMs: number;
-  /** Identifies this runner's leases; unique per process. */
+  /** Prefix of this runner's lease owners (one owner per claim); unique per process. */
   workerId?: string;
 }
 
@@ -63,6 +63,7 @@ export class JobRunner {
   readonly #stopping = new AbortController();
   #loops: Promise<void>[] = [];
   #lastReclaim = 0;
+  #claims = 0;
 
   constructor(options: JobRunnerOptions) {
     this.#o = options;
@@ -132,17 +133,15 @@ export class JobRunner {
       try {
         await this.#reclaim();
         const now = this.#o.clock.now();
-        const job = await this.#o.store.jobs.claim({
-          kinds,
-          owner: this.#workerId,
-          leaseUntil: now + this.#o.leaseMs,
-          now,
-        });
+        // One owner per claim, not per runner: if this lease lapses and another slot of this runner
+        // claims the job again, the first run's heartbeat must find it no longer its own.
+        const owner = `${this.#workerId}/${++this.#claims}`;
+        const job = await this.#o.store.jobs.claim({ kinds, owner, leaseUntil: now + this.#o.leaseMs, now });
         if (!job) {
           await this.#sleep(this.#o.pollMs);
           continue;
         }
-        await this.#run(job);
+        await this.#run(job, owner);
       } catch (err) {
         this.#o.logger.error({ err }, 'job runner loop failed; retrying');
         await this.#sleep(this.#o.pollMs);
@@ -150,25 +149,32 @@ export class JobRunner {
     }
   }
 
-  async #end(job: JobRecord, state: 'SUCCEED' | 'FAILED' | 'CANCEL', end: JobEnd): Promise<void> {
+  async #end(
+    job: JobRecord,
+    owner: string,
+    state: 'SUCCEED' | 'FAILED' | 'CANCEL',
+    end: JobEnd,
+  ): Promise<void> {
     const handler = this.#o.handlers[job.kind];
     const ended = await this.#o.store.transaction(async (tx) => {
-      if (!(await tx.jobs.finish(job.id, this.#workerId, state, end, this.#o.clock.now()))) return false;
+      if (!(await tx.jobs.finish(job.id, owner, state, end, this.#o.clock.now()))) return false;
       await handler?.onEnd?.(tx, job, state, end);
       return true;
     });
     if (!ended) this.#o.logger.warn({ jobId: job.id, state }, 'the job was no longer ours when it ended');
   }
 
-  async #run(job: JobRecord): Promise<void> {
+  async #run(job: JobRecord, owner: string): Promise<void> {
     const { store, clock, leaseMs } = this.#o;
     const controller = new AbortController();
     this.#running.set(job.id, controller);
+    // stop() came while this job was being claimed: it aborted only the jobs already running.
+    if (this.#stopping.signal.aborted) controller.abort('shutdown' satisfies StopReason);
     let progress: number | undefined;
     let reported: number | undefined;
     const beat = async (): Promise<void> => {
       const send = progress !== reported ? progress : undefined;
-      const hb = await store.jobs.heartbeat(job.id, this.#workerId, clock.now() + leaseMs, send);
+      const hb = await store.jobs.heartbeat(job.id, owner, clock.now() + leaseMs, send);
       reported = send ?? reported;
       if (!hb.owned) controller.abort('lost' satisfies StopReason);
       else if (hb.cancelRequested) controller.abort('cancel' satisfies StopReason);
@@ -190,24 +196,27 @@ export class JobRunner {
         },
       });
       if (controller.signal.aborted) throw new Error('stopped');
-      await this.#end(job, 'SUCCEED', { result: result ?? null, progress: 100 });
+      await this.#end(job, owner, 'SUCCEED', { result: result ?? null, progress: 100 });
     } catch (err) {
       const reason = controller.signal.aborted ? (controller.signal.reason as StopReason) : undefined;
       const now = clock.now();
       if (reason === 'cancel') {
-        await this.#end(job, 'CANCEL', {
+        await this.#end(job, owner, 'CANCEL', {
           errorCode: 'CANCELLED',
           errorMsg: 'The task was stopped on request.',
         });
       } else if (reason === 'shutdown') {
-        await store.jobs.release(job.id, this.#workerId, { runAfter: now, refundAttempt: true }, now);
+        await store.jobs.release(job.id, owner, { runAfter: now, refundAttempt: true }, now);
       } else if (reason === 'lost') {
         this.#o.logger.warn({ jobId: job.id }, 'lost the lease of a running job; it runs elsewhere');
       } else {
         const failure = err instanceof JobFailure ? err : undefined;
         const message = (err as Error)?.message ?? String(err);
         if (failure?.retryable === false || job.attempts >= job.maxAttempts) {
-          await this.#end(job, 'FAILED', { errorCode: failure?.code ?? 'TASK_FAILED', errorMsg: message });
+          await this.#end(job, owner, 'FAILED', {
+            errorCode: failure?.code ?? 'TASK_FAILED',
+            errorMsg: message,
+          });
         } else {
           const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (job.attempts - 1));
           this.#o.logger.warn(
@@ -216,7 +225,7 @@ export class JobRunner {
           );
           await store.jobs.release(
             job.id,
-            this.#workerId,
+            owner,
             { runAfter: now + backoff, refundAttempt: false, errorMsg: message },
             now,
           );
@@ -224,7 +233,8 @@ export class JobRunner {
       }
     } finally {
       clearInterval(timer);
-      this.#running.delete(job.id);
+      // A run that lost its lease to another slot here must not unregister that slot's run.
+      if (this.#running.get(job.id) === controller) this.#running.delete(job.id);
     }
   }
 }

@@ -108,7 +108,13 @@ class MediaWork {
     store: (dir: string, run: PlannedRun) => Promise<T>,
   ): Promise<T> {
     await mkdir(this.#d.workDir, { recursive: true });
-    const dir = await mkdtemp(join(this.#d.workDir, `${job.kind}-${job.id}-`));
+    const prefix = `${job.kind}-${job.id}-`;
+    // A worker killed during an earlier attempt (SIGKILL, OOM) could not remove its work directory.
+    if (job.attempts > 1) {
+      for (const stale of (await readdir(this.#d.workDir)).filter((name) => name.startsWith(prefix)))
+        await rm(join(this.#d.workDir, stale), { recursive: true, force: true });
+    }
+    const dir = await mkdtemp(join(this.#d.workDir, prefix));
     try {
       // Plans name their outputs relative to the work directory, ffmpeg's cwd.
       const run = plan();

@@ -10,78 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { makeClip, probeFile } from '../helpers/media.ts';
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
 import { createToken, putSimple, SmhClient, waitFor } from '../helpers/smh-client.ts';
-
-interface VodTask {
-  task_id: string;
-  asset_id: string;
-  status: string;
-  progress: number;
-  create_time: string;
-  end_time?: string;
-  error_code?: string;
-  error_msg?: string;
-}
-
-class Vod {
-  readonly url: string;
-  readonly project: string;
-  readonly token: string;
-
-  constructor(url: string, project: string, token: string) {
-    this.url = url;
-    this.project = project;
-    this.token = token;
-  }
-
-  /** `path` below /v1/{project_id}/ (or /v1.0/{project_id}/ for `version` v1.0). */
-  request(method: string, path: string, body?: unknown, version: 'v1' | 'v1.0' = 'v1'): Promise<Response> {
-    return fetch(`${this.url}/${version}/${this.project}/${path}`, {
-      method,
-      headers: {
-        'x-auth-token': this.token,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  }
-
-  async create(body: unknown): Promise<{ task_id: string; asset_id: string }> {
-    const res = await this.request('POST', 'asset/editing/tasks', body);
-    const text = await res.text();
-    assert.equal(res.status, 200, text);
-    return JSON.parse(text);
-  }
-
-  async task(taskId: string): Promise<VodTask> {
-    const res = await this.request('GET', `asset/editing/tasks?task_id=${taskId}`);
-    const body = (await res.json()) as { total: number; tasks: VodTask[] };
-    assert.equal(body.total, 1);
-    return body.tasks[0]!;
-  }
-
-  async until(taskId: string, states: string[], timeoutMs = 60_000): Promise<VodTask> {
-    let last: VodTask | undefined;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      last = await this.task(taskId);
-      if (states.includes(last.status)) return last;
-      if (Date.now() > deadline) throw new Error(`task ${taskId} is ${last.status}, not ${states.join('/')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  cancel(taskId: string, force = false): Promise<Response> {
-    return this.request('DELETE', `asset/editing/tasks?task_id=${taskId}${force ? '&force=true' : ''}`);
-  }
-}
-
-async function expectVodError(res: Response, status: number, code: string): Promise<void> {
-  const body = (await res.json()) as { error_code: string; error_msg: string };
-  assert.equal(res.status, status, JSON.stringify(body));
-  assert.equal(body.error_code, code, JSON.stringify(body));
-  assert.ok(body.error_msg.length > 0);
-  assert.ok(res.headers.get('x-request-id'));
-}
+import { expectVodError, Vod, type VodTask } from '../helpers/vod-client.ts';
 
 describe('VOD editing tasks', { timeout: 240_000 }, () => {
   let server: TestServer;

@@ -214,7 +214,7 @@ export class KyselyJobRepo implements JobRepo {
     for (const row of expired) {
       const job = toJob(row);
       const exhausted = job.attempts >= job.maxAttempts;
-      const r = await this.db
+      const updated = await this.db
         .updateTable('jobs')
         .set(
           exhausted
@@ -232,8 +232,10 @@ export class KyselyJobRepo implements JobRepo {
         .where('id', '=', job.id)
         .where('state', '=', 'PROCESSING')
         .where('lease_until', '=', job.leaseUntil)
+        .returningAll()
         .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 1) changed.push({ ...job, state: exhausted ? 'FAILED' : 'WAITING' });
+      // The row as written: a FAILED job's callback must carry its WORKER_LOST error, not a stale one.
+      if (updated) changed.push(toJob(updated));
     }
     return changed;
   }

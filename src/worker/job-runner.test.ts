@@ -1,0 +1,175 @@
+// JobRunner on a real (in-memory SQLite) queue with stub handlers: the lease races a single runner can
+// get into with itself — a lapsed lease claimed again by another of its slots, and stop() arriving while
+// a claim is in flight.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { KyselyMetadataStore } from '../adapters/metadata/kysely-metadata-store.ts';
+import { openSqliteStore } from '../adapters/metadata/sqlite/store.ts';
+import type { LibraryId } from '../core/ids.ts';
+import { silentLogger } from '../ports/logger.ts';
+import type { JobRecord, JobRepo, MetadataStore } from '../ports/metadata-store.ts';
+import { type JobContext, JobRunner } from './job-runner.ts';
+
+const LEASE_MS = 2000;
+
+function waitingJob(kind: string, now: number): JobRecord {
+  return {
+    id: `job-${kind}-${now}`,
+    kind,
+    libraryId: 'smhrunner' as LibraryId,
+    spaceId: '-',
+    state: 'WAITING',
+    priority: 0,
+    payload: {},
+    progress: 0,
+    attempts: 0,
+    maxAttempts: 3,
+    leaseOwner: null,
+    leaseUntil: null,
+    runAfter: now,
+    cancelRequested: false,
+    assetId: null,
+    result: null,
+    errorCode: null,
+    errorMsg: null,
+    createdAt: now,
+    startedAt: null,
+    endedAt: null,
+    updatedAt: now,
+  };
+}
+
+/** The store with some of its job-queue methods replaced (the rest still reach the database). */
+function withJobs(store: KyselyMetadataStore, jobs: Partial<JobRepo>): MetadataStore {
+  return {
+    ...store,
+    kind: store.kind,
+    jobs: Object.assign(Object.create(store.jobs) as JobRepo, jobs),
+    transaction: (fn) => store.transaction(fn),
+    close: () => store.close(),
+  };
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A handler run that lasts until its signal aborts or the test lets it finish. */
+interface Run {
+  ctx: JobContext;
+  finish(): void;
+}
+
+function blockingHandler(runs: Run[]): { run(ctx: JobContext): Promise<unknown> } {
+  return {
+    run: (ctx) =>
+      new Promise((resolve, reject) => {
+        runs.push({ ctx, finish: () => resolve({ run: runs.length }) });
+        if (ctx.signal.aborted) reject(new Error('aborted'));
+        ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+      }),
+  };
+}
+
+describe('JobRunner', { timeout: 30_000 }, () => {
+  let store: KyselyMetadataStore;
+  let offset = 0;
+  const clock = { now: () => Date.now() + offset };
+
+  before(async () => {
+    store = await openSqliteStore({ path: ':memory:' });
+  });
+
+  after(async () => {
+    await store.close();
+  });
+
+  it('a run whose lease lapsed is stopped once another slot of the same runner claims the job', async () => {
+    const job = waitingJob('lapse', clock.now());
+    await store.jobs.insert(job);
+    const runs: Run[] = [];
+    let beats = 0;
+    const runner = new JobRunner({
+      store: withJobs(store, {
+        heartbeat: (...args) => {
+          beats++;
+          return store.jobs.heartbeat(...args);
+        },
+      }),
+      clock,
+      logger: silentLogger,
+      handlers: { lapse: blockingHandler(runs) },
+      concurrency: 2,
+      leaseMs: LEASE_MS,
+      pollMs: 10,
+    });
+    runner.start();
+    try {
+      await until(() => runs.length === 1, 5000, 'the first run');
+      // Just after a heartbeat, the lease lapses (a stalled event loop, a database outage): the idle slot
+      // reclaims and claims the job long before the next heartbeat.
+      const seen = beats;
+      await until(() => beats > seen, 5000, 'a heartbeat');
+      offset += 10 * LEASE_MS;
+      await until(() => runs.length === 2, 5000, 'the second run');
+      await until(() => runs[0]!.ctx.signal.aborted, 2 * LEASE_MS, 'the first run stopping');
+      assert.equal(runs[1]!.ctx.signal.aborted, false, 'the run holding the lease goes on');
+      runs[1]!.finish();
+      await until(async () => (await store.jobs.get(job.id))?.state === 'SUCCEED', 5000, 'the job ending');
+      const ended = await store.jobs.get(job.id);
+      assert.equal(ended?.attempts, 2);
+      assert.deepEqual(ended?.result, { run: 2 });
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('stop() during a claim hands the claimed job back, refunded, without running it to the end', async () => {
+    const job = waitingJob('stop', clock.now());
+    await store.jobs.insert(job);
+    const runs: Run[] = [];
+    let enterClaim!: () => void;
+    const claimEntered = new Promise<void>((resolve) => {
+      enterClaim = resolve;
+    });
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const runner = new JobRunner({
+      store: withJobs(store, {
+        claim: async (input) => {
+          enterClaim();
+          await gate;
+          return store.jobs.claim(input);
+        },
+      }),
+      clock,
+      logger: silentLogger,
+      handlers: { stop: blockingHandler(runs) },
+      concurrency: 1,
+      leaseMs: LEASE_MS,
+      pollMs: 10,
+    });
+    runner.start();
+    await claimEntered;
+    const stopped = runner.stop();
+    openGate();
+    const inTime = await Promise.race([
+      stopped.then(() => true),
+      new Promise<false>((r) => setTimeout(r, 3000, false)),
+    ]);
+    runs[0]?.finish();
+    await stopped;
+    assert.equal(inTime, true, 'stop() waited for a job claimed meanwhile to run to its end');
+    assert.equal(runs[0]?.ctx.signal.aborted ?? true, true, 'the job claimed meanwhile is stopped at once');
+    const handed = await store.jobs.get(job.id);
+    assert.equal(handed?.state, 'WAITING');
+    assert.equal(handed?.attempts, 0, 'the attempt is refunded');
+    assert.equal(handed?.leaseOwner, null);
+  });
+});
