@@ -2,6 +2,7 @@
 // a MediaProbe, and ffmpeg runs with `-progress pipe:1` progress and abort that kills the whole process
 // group before it rejects.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import {
   type MediaProbe,
   type MediaRunner,
@@ -21,6 +22,19 @@ const VERSION_TIMEOUT_MS = 10_000;
 const MAX_PROBE_OUTPUT = 16 * 1024 * 1024;
 /** ffmpeg runs whatever the caller's args say; these make it quiet, non-interactive and report progress. */
 const RUN_PREFIX = ['-hide_banner', '-nostdin', '-y', '-progress', 'pipe:1', '-nostats'];
+
+/** setpriv's exit code when it cannot execute the program it was given. */
+const SETPRIV_EXEC_FAILED = 127;
+
+/**
+ * On Linux, ffmpeg is started through util-linux's setpriv with a parent-death signal: if this process
+ * is killed outright (SIGKILL, OOM), the kernel kills ffmpeg too, instead of leaving it to encode on
+ * for nobody. Elsewhere, or without setpriv, only the exit hook below stops it.
+ */
+function findSetpriv(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  return ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
+}
 
 /** Process groups of the ffmpeg runs still alive, killed if this process exits first. */
 const liveGroups = new Set<number>();
@@ -193,11 +207,13 @@ export function parseProbe(output: ProbeOutput): MediaProbe {
 export class FfmpegRunner implements MediaRunner {
   readonly #ffmpeg: string;
   readonly #ffprobe: string;
+  readonly #setpriv: string | undefined;
   #status: Promise<MediaToolsStatus> | undefined;
 
   constructor(options: FfmpegRunnerOptions) {
     this.#ffmpeg = options.ffmpegPath;
     this.#ffprobe = options.ffprobePath;
+    this.#setpriv = findSetpriv();
   }
 
   /** Whether both tools run, checked once; never throws. */
@@ -276,7 +292,9 @@ export class FfmpegRunner implements MediaRunner {
       }
       let child: ChildProcess;
       try {
-        child = spawn(this.#ffmpeg, [...RUN_PREFIX, ...args], {
+        const command = [this.#ffmpeg, ...RUN_PREFIX, ...args];
+        const wrapped = this.#setpriv ? [this.#setpriv, '--pdeathsig', 'KILL', '--', ...command] : command;
+        child = spawn(wrapped[0]!, wrapped.slice(1), {
           cwd,
           detached: true,
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -352,6 +370,15 @@ export class FfmpegRunner implements MediaRunner {
           );
         } else if (code === 0) {
           resolve();
+        } else if (this.#setpriv && code === SETPRIV_EXEC_FAILED && /setpriv: /.test(stderr.text())) {
+          const why = stderr.text().trim();
+          reject(
+            new MediaToolError(
+              /No such file or directory/.test(why)
+                ? notFound('ffmpeg', this.#ffmpeg)
+                : `ffmpeg cannot run: ${why}`,
+            ),
+          );
         } else {
           const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${code}`;
           const detail = args.reduce((text, arg) => redact(text, arg), stderr.text());
