@@ -110,20 +110,25 @@ export class JobRunner {
     const now = this.#o.clock.now();
     if (now - this.#lastReclaim < this.#o.leaseMs / 2) return;
     this.#lastReclaim = now;
-    for (const job of await this.#o.store.jobs.reclaimExpired(now)) {
-      this.#o.logger.warn(
-        { jobId: job.id, kind: job.kind, state: job.state },
-        'reclaimed a job whose worker vanished',
-      );
-      if (job.state === 'FAILED') {
+    // A job that ran out of attempts ends FAILED in the same transaction that queues what its end
+    // brings (a callback), so a crash between the two cannot lose it.
+    const reclaimed = await this.#o.store.transaction(async (tx) => {
+      const jobs = await tx.jobs.reclaimExpired(now);
+      for (const job of jobs) {
+        if (job.state !== 'FAILED') continue;
         const end: JobEnd = {
           errorCode: job.errorCode ?? 'WORKER_LOST',
           errorMsg: job.errorMsg ?? 'worker lost',
         };
-        await this.#o.store.transaction(
-          (tx) => this.#o.handlers[job.kind]?.onEnd?.(tx, job, 'FAILED', end) ?? Promise.resolve(),
-        );
+        await this.#o.handlers[job.kind]?.onEnd?.(tx, job, 'FAILED', end);
       }
+      return jobs;
+    });
+    for (const job of reclaimed) {
+      this.#o.logger.warn(
+        { jobId: job.id, kind: job.kind, state: job.state },
+        'reclaimed a job whose worker vanished',
+      );
     }
   }
 
