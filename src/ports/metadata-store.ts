@@ -490,7 +490,8 @@ export interface SettingsRepo {
 }
 
 export interface LibraryRepo {
-  insert(library: LibraryRecord): Promise<void>;
+  /** False when the name is taken (by a concurrent create too); the existing library stays. */
+  insert(library: LibraryRecord): Promise<boolean>;
   get(id: LibraryId): Promise<LibraryRecord | undefined>;
   list(): Promise<LibraryRecord[]>;
 }

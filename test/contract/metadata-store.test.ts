@@ -298,11 +298,32 @@ for (const impl of implementations) {
         assert.deepEqual(listed, [b, a], 'ordered by creation time');
       });
 
-      it('rejects a second library with the same id or name', async () => {
+      it('a second library with the same name is not inserted (false); the same id is an error', async () => {
         const a = libraryRecord();
-        await store.libraries.insert(a);
+        assert.equal(await store.libraries.insert(a), true);
         await assert.rejects(store.libraries.insert({ ...libraryRecord(), id: a.id }));
-        await assert.rejects(store.libraries.insert({ ...libraryRecord(), name: a.name }));
+        const twin = { ...libraryRecord(), name: a.name };
+        assert.equal(await store.libraries.insert(twin), false);
+        assert.equal(await store.libraries.get(twin.id), undefined);
+        assert.deepEqual(await store.libraries.get(a.id), a);
+      });
+
+      it('two transactions inserting the same name at once: one library results', async () => {
+        const name = libraryRecord().name;
+        const results = await Promise.allSettled(
+          [0, 1].map(() =>
+            store.transaction(async (tx) => {
+              const lib = { ...libraryRecord(), name };
+              return (await tx.libraries.insert(lib)) ? lib.id : undefined;
+            }),
+          ),
+        );
+        const ids = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+        assert.equal(ids.length, 1, JSON.stringify(results));
+        assert.deepEqual(
+          (await store.libraries.list()).filter((l) => l.name === name).map((l) => l.id),
+          ids,
+        );
       });
     });
 

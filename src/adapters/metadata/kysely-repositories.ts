@@ -105,8 +105,8 @@ class KyselyLibraryRepo implements LibraryRepo {
     this.db = db;
   }
 
-  async insert(lib: LibraryRecord): Promise<void> {
-    await this.db
+  async insert(lib: LibraryRecord): Promise<boolean> {
+    const result = await this.db
       .insertInto('libraries')
       .values({
         id: lib.id,
@@ -116,7 +116,9 @@ class KyselyLibraryRepo implements LibraryRepo {
         bucket: lib.bucket,
         created_at: lib.createdAt,
       })
-      .execute();
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
   async get(id: LibraryId): Promise<LibraryRecord | undefined> {

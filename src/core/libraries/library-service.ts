@@ -62,9 +62,9 @@ export class LibraryService {
       createdAt: now,
     };
     await this.#store.transaction(async (tx) => {
-      const taken = (await tx.libraries.list()).some((l) => l.name === input.name);
-      if (taken) throw new AppError('BucketAlreadyExists', `A library named "${input.name}" already exists.`);
-      await tx.libraries.insert(library);
+      // Decided by the unique name, so two nodes creating the same library at once get one library.
+      if (!(await tx.libraries.insert(library)))
+        throw new AppError('BucketAlreadyExists', `A library named "${input.name}" already exists.`);
       const inserted = await tx.buckets.insert({
         name: library.bucket,
         libraryId: library.id,
