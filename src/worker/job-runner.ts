@@ -166,7 +166,8 @@ export class JobRunner {
       await handler?.onEnd?.(tx, job, state, end);
       return true;
     });
-    if (!ended) this.#o.logger.warn({ jobId: job.id, state }, 'the job was no longer ours when it ended');
+    if (ended) this.#o.logger.info({ jobId: job.id, kind: job.kind, state, owner }, 'job ended');
+    else this.#o.logger.warn({ jobId: job.id, state }, 'the job was no longer ours when it ended');
   }
 
   async #run(job: JobRecord, owner: string): Promise<void> {
@@ -192,6 +193,7 @@ export class JobRunner {
     );
     if (job.cancelRequested) controller.abort('cancel' satisfies StopReason);
     const handler = this.#o.handlers[job.kind]!;
+    this.#o.logger.info({ jobId: job.id, kind: job.kind, attempt: job.attempts, owner }, 'job started');
     try {
       const result = await handler.run({
         job,

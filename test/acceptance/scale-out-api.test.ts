@@ -17,10 +17,9 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { type RunningServer, startServer } from '../../src/app/lifecycle.ts';
-import { defaultConfig } from '../../src/config/load.ts';
-import type { Config } from '../../src/config/schema.ts';
 import { type PostgresServer, postgresSkipReason, startPostgres } from '../helpers/postgres.ts';
-import { startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
+import { scaleOutConfig } from '../helpers/scale-out.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 import {
   bytesOf,
   createToken,
@@ -42,24 +41,6 @@ const GRANTS = { grant: 'admin' };
 
 interface PartGrants {
   parts: Record<string, { url: string; path: string; headers: Record<string, string> }>;
-}
-
-/** The config of a scale-out node over `db` and the store `external`. */
-export function scaleOutConfig(db: string, external: TestServer, overrides: Partial<Config> = {}): Config {
-  return defaultConfig({
-    host: '127.0.0.1',
-    port: 0,
-    logLevel: 'silent',
-    dataDir: tempDir('mediahost-node-'),
-    databaseUrl: db,
-    blob: 's3',
-    s3Endpoint: external.url,
-    s3Bucket: external.bucket,
-    s3AccessKeyId: external.accessKeyId,
-    s3SecretAccessKey: external.secretAccessKey,
-    workerConcurrency: 0,
-    ...overrides,
-  });
 }
 
 describe('scale-out: API nodes over one PostgreSQL and one external S3 store', {

@@ -2,16 +2,16 @@
 // mid-task (the lease lapses, another worker redoes it), a worker stopped gracefully (the task is handed
 // back), priority order, asset processing (transcode, snapshots, cancel), and a server without ffmpeg.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { makeClip, probeFile } from '../helpers/media.ts';
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
 import { createToken, putSimple, SmhClient } from '../helpers/smh-client.ts';
 import { expectVodError, Vod } from '../helpers/vod-client.ts';
+import { spawnWorker, type Worker } from '../helpers/worker.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'mediahost.js');
@@ -21,29 +21,6 @@ const LONG_EDIT = {
   editing_settings: { width: 1280, height: 720, resolution_upsample: true },
   seconds: 60,
 };
-
-interface Worker {
-  process: ChildProcess;
-  /** Lines the worker printed (pino JSON on stdout, anything on stderr). */
-  output: string[];
-  exited: Promise<number | null>;
-  /** Sends `signal` (unless it exited) and resolves with the exit code, or rejects after `timeoutMs`. */
-  stop(signal: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
-}
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Processes whose parent is `pid`, with their command name, read from /proc. */
 function childrenOf(pid: number): { pid: number; comm: string }[] {
@@ -127,46 +104,17 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
   }
 
   /** `mediahost worker` on the server's data dir; resolves once it says it runs. */
-  async function spawnWorker(extra: string[] = []): Promise<Worker> {
-    const child = spawn(
-      process.execPath,
+  function startWorker(extra: string[] = []): Promise<Worker> {
+    return spawnWorker(
       [
-        CLI,
-        'worker',
         ...['--data-dir', server.dataDir],
         ...['--worker-concurrency', '1'],
         ...['--job-lease-seconds', String(LEASE_SECONDS)],
         ...['--worker-poll-milliseconds', '50'],
-        ...['--log-level', 'info'],
         ...extra,
       ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      { started: (worker) => workers.push(worker) },
     );
-    const output: string[] = [];
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const worker: Worker = {
-      process: child,
-      output,
-      exited,
-      async stop(signal, timeoutMs = 10_000) {
-        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-        return within(exited, timeoutMs, `worker ${child.pid} exiting on ${signal}`);
-      },
-    };
-    workers.push(worker);
-    child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-    await within(
-      new Promise<void>((resolve, reject) => {
-        createInterface({ input: child.stdout! }).on('line', (line) => {
-          output.push(line);
-          if (line.includes('mediahost worker is running')) resolve();
-        });
-        child.once('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output.join('\n')}`)));
-      }),
-      20_000,
-      'the worker starting',
-    );
-    return worker;
   }
 
   /** The ffmpeg processes `worker` runs, once there is at least one. */
@@ -221,7 +169,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
   });
 
   it('a worker killed mid-task: the lease lapses and another worker completes the task (attempt 2)', async (t) => {
-    const first = await spawnWorker();
+    const first = await startWorker();
     const created = await vod.create({
       inputs: [{ asset_id: assets.long, timeline_start: '0', timeline_end: String(LONG_EDIT.seconds) }],
       editing_settings: LONG_EDIT.editing_settings,
@@ -242,7 +190,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
     );
     assert.equal((await vod.task(created.task_id)).status, 'PROCESSING', 'until its lease lapses');
 
-    const second = await spawnWorker();
+    const second = await startWorker();
     const done = await vod.until(created.task_id, ['SUCCEED', 'FAILED'], 60_000);
     assert.equal(done.status, 'SUCCEED', done.error_msg);
     const record = await job(created.task_id);
@@ -272,7 +220,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
   });
 
   it('a worker stopped with SIGTERM exits 0 promptly and hands its task back; another worker completes it', async () => {
-    const worker = await spawnWorker();
+    const worker = await startWorker();
     const created = await vod.create({
       inputs: [{ asset_id: assets.long, timeline_start: '0', timeline_end: String(LONG_EDIT.seconds) }],
       editing_settings: LONG_EDIT.editing_settings,
@@ -295,7 +243,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
       [],
     );
 
-    await spawnWorker();
+    await startWorker();
     const done = await vod.until(created.task_id, ['SUCCEED', 'FAILED'], 60_000);
     assert.equal(done.status, 'SUCCEED', done.error_msg);
     assert.equal((await job(created.task_id)).attempts, 1);
@@ -313,7 +261,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
       created[priority] = task.task_id;
     }
     for (const taskId of Object.values(created)) assert.equal((await vod.task(taskId)).status, 'WAITING');
-    await spawnWorker();
+    await startWorker();
     const started: Record<string, number> = {};
     for (const [priority, taskId] of Object.entries(created)) {
       const done = await vod.until(taskId, ['SUCCEED', 'FAILED'], 30_000);
@@ -346,7 +294,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
     assert.ok(small.thumbnail_task_id);
     assert.ok(dots.thumbnail_task_id);
     assert.equal(dots.task_ids.length, 1);
-    await spawnWorker();
+    await startWorker();
 
     for (const taskId of [multi.task_ids[0]!, small.task_ids[0]!]) {
       const done = await vod.untilAssetTask('TRANSCODE', taskId, ['SUCCEED', 'FAILED'], 60_000);
