@@ -99,6 +99,7 @@ export async function createContainer(
   const store = await openMetadataStore(config);
   const hashPool = new HashPool();
   let s3Client: S3Client | undefined;
+  let s3Objects: S3ObjectStore | undefined;
   try {
     checkS3Settings(config);
     const s3 = config.blob === 's3' ? s3BucketSettings(config) : undefined;
@@ -137,18 +138,18 @@ export async function createContainer(
         publicUrlValue = url;
       },
     };
+    s3Objects = s3 && s3Client ? new S3ObjectStore({ settings: s3, client: s3Client, clock }) : undefined;
     const objectStore: ObjectStore =
-      s3 && s3Client
-        ? new S3ObjectStore({ settings: s3, client: s3Client, clock })
-        : new EmbeddedObjectStore({
-            store,
-            blobs,
-            objects,
-            multipart,
-            credentials,
-            clock,
-            publicUrl: publicUrl.get,
-          });
+      s3Objects ??
+      new EmbeddedObjectStore({
+        store,
+        blobs,
+        objects,
+        multipart,
+        credentials,
+        clock,
+        publicUrl: publicUrl.get,
+      });
     const tokens = new TokenService(store, clock);
     const spaces = new SpaceService({ store, objects: objectStore, clock, logger });
     const namespace = new NamespaceService({ store, objects: objectStore, spaces, clock, logger });
@@ -230,6 +231,7 @@ export async function createContainer(
         await store.close();
         await hashPool.close();
         s3Client?.destroy();
+        s3Objects?.close();
       },
     };
   } catch (err) {

@@ -17,6 +17,8 @@ export interface PostgresBinaries {
 export interface PostgresServer {
   /** Connection URL of the `postgres` database, as superuser `postgres` (trust auth). */
   url: string;
+  /** The postmaster's process id (its backends are its children). */
+  pid: number;
   /** Creates an empty database and returns its URL. */
   createDatabase(): Promise<string>;
   /**
@@ -306,6 +308,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       };
       return {
         url,
+        pid: child.pid!,
         async createDatabase() {
           const name = `test_${process.pid}_${++databases}`;
           await admin((client) => client.query(`CREATE DATABASE ${name}`));

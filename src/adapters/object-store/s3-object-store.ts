@@ -22,7 +22,6 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
-  ListPartsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -46,11 +45,14 @@ import type {
   UploadGrant,
 } from '../../ports/object-store.ts';
 import { CRC64_OUTPUT, isS3NotFound, objectAddress, type S3BucketSettings } from '../s3/s3-bucket.ts';
+import { S3Http, xmlElements, xmlText } from '../s3/s3-http.ts';
 import { cosGrant } from './cos-grants.ts';
 
 /** Part numbers signed one by one when the caller names none (SigV4 grants). */
 export const DEFAULT_SIGNED_PARTS = 100;
 const MEDIA_URL_SECONDS = 6 * 3600;
+/** How much earlier than now signatures start. */
+const EARLY_MS = 60_000;
 const PUT_PART_SIZE = 16 * 1024 * 1024;
 
 const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^"|"$/g, '');
@@ -65,11 +67,17 @@ export class S3ObjectStore implements ObjectStore {
   readonly #s: S3BucketSettings;
   readonly #client: S3Client;
   readonly #clock: Clock;
+  readonly #http: S3Http;
 
   constructor(deps: S3ObjectStoreDeps) {
     this.#s = deps.settings;
     this.#client = deps.client;
     this.#clock = deps.clock;
+    this.#http = new S3Http(deps.settings);
+  }
+
+  close(): void {
+    this.#http.close();
   }
 
   /** The object's key in the bucket. */
@@ -92,30 +100,29 @@ export class S3ObjectStore implements ObjectStore {
   async listParts(loc: ObjectLocation, uploadId: string): Promise<UploadedPart[] | undefined> {
     const parts: UploadedPart[] = [];
     let marker: string | undefined;
-    try {
-      for (;;) {
-        const out = await this.#client.send(
-          new ListPartsCommand({
-            ...this.#where(loc),
-            UploadId: uploadId,
-            MaxParts: 1000,
-            ...(marker ? { PartNumberMarker: marker } : {}),
-          }),
+    for (;;) {
+      const query: [string, string][] = [
+        ['max-parts', '1000'],
+        ['uploadId', uploadId],
+        ...(marker ? [['part-number-marker', marker] as [string, string]] : []),
+      ];
+      const res = await this.#http.get(this.keyOf(loc), query, new Date(this.#clock.now()));
+      if (res.status === 404) return undefined;
+      if (res.status !== 200) {
+        throw new Error(
+          `ListParts on the object store failed: ${res.status} ${xmlText(res.body, 'Code') ?? ''} ${xmlText(res.body, 'Message') ?? ''}`,
         );
-        for (const p of out.Parts ?? []) {
-          parts.push({
-            partNumber: p.PartNumber ?? 0,
-            etag: unquote(p.ETag),
-            size: p.Size ?? 0,
-            lastModified: p.LastModified?.getTime() ?? 0,
-          });
-        }
-        if (!out.IsTruncated || !out.NextPartNumberMarker) break;
-        marker = out.NextPartNumberMarker;
       }
-    } catch (err) {
-      if (isS3NotFound(err)) return undefined;
-      throw err;
+      for (const part of xmlElements(res.body, 'Part')) {
+        parts.push({
+          partNumber: Number(xmlText(part, 'PartNumber')),
+          etag: unquote(xmlText(part, 'ETag')),
+          size: Number(xmlText(part, 'Size')),
+          lastModified: Date.parse(xmlText(part, 'LastModified') ?? '') || 0,
+        });
+      }
+      marker = xmlText(res.body, 'NextPartNumberMarker');
+      if (xmlText(res.body, 'IsTruncated') !== 'true' || !marker) break;
     }
     return parts.sort((a, b) => a.partNumber - b.partNumber);
   }
@@ -225,9 +232,11 @@ export class S3ObjectStore implements ObjectStore {
     }
 
     const domain = new URL(at.origin).host;
-    // Presigned URLs live at most 7 days (SigV4); a longer task is renewed before then.
-    const expiresAt = Math.min(request.expiresAt, now + MAX_PRESIGN_EXPIRES_SECONDS * 1000);
-    const expiresSeconds = Math.max(1, Math.ceil((expiresAt - now) / 1000));
+    // Signatures start a minute early, for clients whose clocks run behind. Presigned URLs live at
+    // most 7 days (SigV4); a longer task is renewed before then.
+    const signedAt = now - EARLY_MS;
+    const expiresAt = Math.min(request.expiresAt, signedAt + MAX_PRESIGN_EXPIRES_SECONDS * 1000);
+    const expiresSeconds = Math.max(1, Math.ceil((expiresAt - signedAt) / 1000));
     // x-cos-traffic-limit (bit/s) is signed so a client cannot drop it; stores that do not know it ignore it.
     const headers: Record<string, string> = {
       'Content-Type': contentType,
@@ -241,8 +250,7 @@ export class S3ObjectStore implements ObjectStore {
         method,
         url: `${at.origin}${path}`,
         expiresSeconds,
-        // The signature starts a minute early, for clients whose clocks run behind.
-        now: new Date(now - 60_000),
+        now: new Date(signedAt),
         signedHeaders: method === 'PUT' ? lowerCased(headers) : {},
       });
     const base = { domain, expiresAt, credentialId: null };
@@ -322,8 +330,8 @@ export class S3ObjectStore implements ObjectStore {
       region: this.#s.region,
       method: 'GET',
       url: `${at.origin}${at.path}${search ? `?${search}` : ''}`,
-      expiresSeconds: Math.min(MAX_PRESIGN_EXPIRES_SECONDS, Math.max(1, seconds)),
-      now: new Date(now - 60_000),
+      expiresSeconds: Math.min(MAX_PRESIGN_EXPIRES_SECONDS, Math.max(1, seconds) + EARLY_MS / 1000),
+      now: new Date(now - EARLY_MS),
     });
   }
 

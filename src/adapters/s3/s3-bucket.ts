@@ -60,7 +60,7 @@ export function createS3Client(settings: S3BucketSettings): S3Client {
         (result.output as unknown as Record<string, unknown>)[CRC64_OUTPUT] = crc64;
       return result;
     },
-    { step: 'deserialize', name: 'mediahostCrc64' },
+    { step: 'initialize', name: 'mediahostCrc64' },
   );
   return client;
 }
