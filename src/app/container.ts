@@ -1,16 +1,13 @@
 // Composition root: builds the adapters a Config selects and hands them to the services through
 // their constructors. Nothing here runs at import time.
 import { join } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
-import { S3BlobStore } from '../adapters/blob/s3-blob-store.ts';
 import { FfmpegRunner } from '../adapters/media/ffmpeg-runner.ts';
 import { openPostgresStore } from '../adapters/metadata/postgres/store.ts';
 import { openSqliteStore, sqlitePathFor } from '../adapters/metadata/sqlite/store.ts';
 import { EmbeddedObjectStore } from '../adapters/object-store/embedded-object-store.ts';
-import { S3ObjectStore } from '../adapters/object-store/s3-object-store.ts';
-import { createS3Client, s3BucketSettings } from '../adapters/s3/s3-bucket.ts';
+import type { S3Bucket } from '../adapters/s3/open.ts';
 import { checkS3Settings } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { LibraryService } from '../core/libraries/library-service.ts';
@@ -98,15 +95,13 @@ export async function createContainer(
   const clock = options.clock ?? systemClock;
   const store = await openMetadataStore(config);
   const hashPool = new HashPool();
-  let s3Client: S3Client | undefined;
-  let s3Objects: S3ObjectStore | undefined;
+  let s3: S3Bucket | undefined;
   try {
     checkS3Settings(config);
-    const s3 = config.blob === 's3' ? s3BucketSettings(config) : undefined;
-    s3Client = s3 && createS3Client(s3);
+    if (config.blob === 's3') s3 = (await import('../adapters/s3/open.ts')).openS3Bucket(config, clock);
     let blobs: BlobStore;
-    if (s3 && s3Client) {
-      blobs = new S3BlobStore(s3, s3Client);
+    if (s3) {
+      blobs = s3.blobs;
     } else {
       const fsBlobs = new FsBlobStore(join(config.dataDir, 'blobs'));
       await fsBlobs.init();
@@ -138,9 +133,8 @@ export async function createContainer(
         publicUrlValue = url;
       },
     };
-    s3Objects = s3 && s3Client ? new S3ObjectStore({ settings: s3, client: s3Client, clock }) : undefined;
     const objectStore: ObjectStore =
-      s3Objects ??
+      s3?.objects ??
       new EmbeddedObjectStore({
         store,
         blobs,
@@ -230,14 +224,13 @@ export async function createContainer(
         await sweeper.stop();
         await store.close();
         await hashPool.close();
-        s3Client?.destroy();
-        s3Objects?.close();
+        s3?.close();
       },
     };
   } catch (err) {
     await store.close();
     await hashPool.close();
-    s3Client?.destroy();
+    s3?.close();
     throw err;
   }
 }
