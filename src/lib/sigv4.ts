@@ -351,6 +351,8 @@ export interface PresignSigV4Options {
   sessionToken?: string;
   /** Headers besides `host` that the request will carry and that are to be signed (name → value). */
   signedHeaders?: Readonly<Record<string, string>>;
+  /** The signing key of `now`'s date, when the caller signs many URLs at once (derived otherwise). */
+  signingKey?: Buffer;
 }
 
 /** A presigned URL (§5.6) with payload hash UNSIGNED-PAYLOAD. */
@@ -388,7 +390,7 @@ export function presignSigV4(options: PresignSigV4Options): string {
     signedHeaders: signedHeaderNames,
     payloadHash: UNSIGNED_PAYLOAD,
   });
-  const key = signingKey(options.secretAccessKey, date, options.region, service);
+  const key = options.signingKey ?? signingKey(options.secretAccessKey, date, options.region, service);
   const signature = sigV4Signature(key, stringToSign(amzDate, scope, canonical));
   return `${origin}${rawPath}?${canonicalQuery(query)}&X-Amz-Signature=${signature}`;
 }

@@ -61,7 +61,11 @@ export interface UploadGrant {
    */
   parts?: Record<string, PartGrant>;
   expiresAt: number;
-  /** Identifies the credential behind the grant, so it can be signed again without a new one. */
+  /**
+   * Identifies the credential behind the grant (so it can be signed again without a new one), or the
+   * grant's signatures where the store has no credentials of its own; equal ids sign alike, so a
+   * recent grant with the same id may be reused.
+   */
   credentialId: string | null;
 }
 

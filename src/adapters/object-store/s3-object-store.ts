@@ -228,7 +228,7 @@ export class S3ObjectStore implements ObjectStore {
         ...(request.trafficLimit ? { trafficLimit: request.trafficLimit } : {}),
         ...(request.maxSize !== undefined ? { maxSize: request.maxSize } : {}),
       });
-      return { ...grant, credentialId: null };
+      return { ...grant, credentialId: grantId(key, request) };
     }
 
     const domain = new URL(at.origin).host;
@@ -242,8 +242,15 @@ export class S3ObjectStore implements ObjectStore {
       'Content-Type': contentType,
       ...(request.trafficLimit ? { 'x-cos-traffic-limit': String(request.trafficLimit * 8) } : {}),
     };
+    const sigKey = signingKey(
+      this.#s.secretAccessKey,
+      amzDateFromDate(new Date(signedAt)).slice(0, 8),
+      this.#s.region,
+      's3',
+    );
     const presign = (method: string, path: string): string =>
       presignSigV4({
+        signingKey: sigKey,
         accessKeyId: this.#s.accessKeyId,
         secretAccessKey: this.#s.secretAccessKey,
         region: this.#s.region,
@@ -253,7 +260,7 @@ export class S3ObjectStore implements ObjectStore {
         now: new Date(signedAt),
         signedHeaders: method === 'PUT' ? lowerCased(headers) : {},
       });
-    const base = { domain, expiresAt, credentialId: null };
+    const base = { domain, expiresAt, credentialId: grantId(key, request) };
 
     if (request.flavour === 'form') {
       return { ...base, ...this.#formGrant(at, key, contentType, request, now, expiresAt) };
@@ -383,6 +390,14 @@ export class S3ObjectStore implements ObjectStore {
     if (!object) throw new AppError('InternalError', 'the stored object is not in the object store');
     return object;
   }
+}
+
+/**
+ * Names a grant's signatures: the same object, upload and expiry sign the same way, so a status may
+ * reuse a grant made a moment ago for them (UploadService caches by this id) instead of signing anew.
+ */
+function grantId(key: string, request: GrantRequest): string {
+  return `s3:${request.uploadId ?? key}:${request.flavour}:${request.expiresAt}`;
 }
 
 function lowerCased(headers: Record<string, string>): Record<string, string> {
