@@ -6,78 +6,19 @@
 // beside the CPU each process used meanwhile, which says where the time goes on this machine.
 // The fixture is TASKS live multipart tasks with PARTS parts each, uploaded to the store for real:
 // every status lists its parts there, as it does in production.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres } from '../test/helpers/postgres.ts';
+import { agent, CLI, call, machineLine, type ServeChild, serveChild } from './lib.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'mediahost.js');
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const TASKS = Number(args.get('tasks') ?? 200);
 const PARTS = Number(args.get('parts') ?? 10);
 const SECONDS = Number(args.get('seconds') ?? 8);
 const CONCURRENCY = Number(args.get('concurrency') ?? 32);
 const TICKS_PER_SECOND = 100;
-
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-function call(
-  base: string,
-  method: string,
-  path: string,
-  body?: Buffer | string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(new URL(path, base), { method, agent, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        text += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Started {
-  name: string;
-  url: string;
-  child: ChildProcess;
-}
-
-/** `mediahost serve` with request logging off (warn), ready once /healthz answers. */
-async function serve(name: string, env: Record<string, string>): Promise<Started> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--log-level', 'warn'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    try {
-      if ((await call(url, 'GET', '/healthz')).status === 200) return { name, url, child };
-    } catch {
-      if (i > 300) throw new Error(`${name} did not start`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function createLibrary(env: Record<string, string>): {
   libraryId: string;
@@ -145,17 +86,15 @@ async function measure(
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(
-    `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}\n`,
-  );
+  process.stdout.write(machineLine());
   const pg = await startPostgres();
   const storeDir = mkdtempSync(join(tmpdir(), 'mediahost-bench-store-'));
-  const started: Started[] = [];
+  const started: ServeChild[] = [];
   const dirs = [storeDir];
   try {
     const storeEnv = { MEDIAHOST_DATA_DIR: storeDir };
     const storeLib = createLibrary(storeEnv);
-    const store = await serve('store', storeEnv);
+    const store = await serveChild('store', [], storeEnv);
     started.push(store);
     const nodeEnv = (): Record<string, string> => ({
       MEDIAHOST_DATA_DIR: dirs[dirs.push(mkdtempSync(join(tmpdir(), 'mediahost-bench-node-'))) - 1]!,
@@ -169,7 +108,10 @@ async function main(): Promise<void> {
       MEDIAHOST_WORKER_CONCURRENCY: '0',
     });
     const lib = createLibrary(nodeEnv());
-    const [a, b] = await Promise.all([serve('node 1', nodeEnv()), serve('node 2', nodeEnv())]);
+    const [a, b] = await Promise.all([
+      serveChild('node 1', [], nodeEnv()),
+      serveChild('node 2', [], nodeEnv()),
+    ]);
     started.push(a!, b!);
     const token = JSON.parse(
       (
@@ -226,7 +168,7 @@ async function main(): Promise<void> {
       { name: 'postgres', pid: pg.pid, withChildren: true },
       { name: 'client', pid: process.pid },
     ];
-    const status = (nodes: Started[]) => async (i: number) => {
+    const status = (nodes: ServeChild[]) => async (i: number) => {
       const node = nodes[i % nodes.length]!;
       const r = await call(node.url, 'GET', file(keys[i % keys.length]!, 'upload'));
       if (r.status !== 200) throw new Error(`status: ${r.status} ${r.body}`);
@@ -237,15 +179,7 @@ async function main(): Promise<void> {
     process.stdout.write(`status through two nodes: ${Math.round(two.rate)} req/s (CPU: ${two.cpu})\n`);
     process.stdout.write(`two nodes / one node: ${(two.rate / one.rate).toFixed(2)}\n`);
   } finally {
-    for (const s of started) s.child.kill('SIGTERM');
-    await Promise.all(
-      started.map(
-        (s) =>
-          new Promise((resolve) =>
-            s.child.exitCode !== null ? resolve(null) : s.child.once('exit', resolve),
-          ),
-      ),
-    );
+    await Promise.all(started.map((s) => s.stop()));
     await pg.stop();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     agent.destroy();

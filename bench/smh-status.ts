@@ -6,82 +6,22 @@
 //  - begin + PUT + confirm rounds per second.
 // Tasks are begun over HTTP; their parts are recorded straight in the database (fixture setup only:
 // status reads part rows, and storing 110,000 real parts would measure fsync, not status).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createContainer } from '../src/app/container.ts';
 import { defaultConfig } from '../src/config/load.ts';
 import type { BlobKey, UploadId } from '../src/core/ids.ts';
+import { agent, CLI, call, machineLine, serveChild } from './lib.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'mediahost.js');
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const BIG_PARTS = Number(args.get('big-parts') ?? 10_000);
 const TASKS = Number(args.get('tasks') ?? 1000);
 const PARTS = Number(args.get('parts') ?? 100);
 const SECONDS = Number(args.get('seconds') ?? 8);
 const CONCURRENCY = Number(args.get('concurrency') ?? 32);
-
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-interface Response {
-  status: number;
-  body: string;
-}
-
-function call(
-  base: string,
-  method: string,
-  path: string,
-  body?: Buffer | string,
-  headers: Record<string, string> = {},
-): Promise<Response> {
-  const url = new URL(path, base);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        text += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** The server with its default request logging off (warn), ready once /healthz answers. */
-async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [CLI, 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await call(url, 'GET', '/healthz')).status === 200) return { url, child };
-    } catch {
-      if (i > 300) throw new Error('server did not start');
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Runs `work` from `concurrency` loops for `seconds`; returns completed operations per second. */
 async function rate(
@@ -109,9 +49,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(
-    `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}\n`,
-  );
+  process.stdout.write(machineLine());
   const dataDir = mkdtempSync(join(tmpdir(), 'mediahost-bench-smh-'));
   const lib = JSON.parse(
     execFileSync(
@@ -120,7 +58,8 @@ async function main(): Promise<void> {
       { encoding: 'utf8' },
     ),
   );
-  const { url, child } = await startServer(dataDir);
+  const server = await serveChild('mediahost', ['--data-dir', dataDir]);
+  const url = server.url;
   try {
     const token = JSON.parse(
       (
@@ -221,8 +160,7 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`begin + PUT + confirm: ${rounds.toFixed(0)} files/s\n`);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await server.stop();
     agent.destroy();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -63,6 +63,29 @@ function fail(err: unknown): never {
   process.exit(err instanceof ConfigError || isAppError(err) ? 2 : 1);
 }
 
+/** On the first SIGINT or SIGTERM: log `message`, run `close`, and exit 0 (1 if closing failed). */
+function onStopSignal(
+  logger: ReturnType<typeof createLogger>,
+  message: string,
+  close: () => Promise<void>,
+): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, message);
+    close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
 const program = new Command()
   .name('mediahost')
   .description(
@@ -86,21 +109,7 @@ settingOptions(
     'mediahost is listening',
   );
   if (server.createdLibrary) printCreatedLibrary(server.createdLibrary, server.url);
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    server.close().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  onStopSignal(logger, 'shutting down: finishing in-flight requests', () => server.close());
 });
 
 settingOptions(
@@ -130,22 +139,8 @@ settingOptions(
     },
     'mediahost worker is running',
   );
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    // ADR 0003 §13: running ffmpeg processes are stopped and their tasks handed back to WAITING.
-    logger.info({ signal }, 'shutting down: handing running tasks back to the queue');
-    container.close().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  // ADR 0003 §13: running ffmpeg processes are stopped and their tasks handed back to WAITING.
+  onStopSignal(logger, 'shutting down: handing running tasks back to the queue', () => container.close());
 });
 
 settingOptions(
