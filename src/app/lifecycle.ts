@@ -1,6 +1,6 @@
 // Starting and stopping a server: open the container, create the default library on an empty data
-// dir, listen, run the sweeper; on close stop accepting, let in-flight requests finish (up to the
-// shutdown timeout), then release the database.
+// dir, listen, run the sweeper and the media workers; on close hand running media tasks back, stop
+// accepting, let in-flight requests finish (up to the shutdown timeout), then release the database.
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
@@ -50,6 +50,9 @@ export async function startServer(
       createdLibrary,
       close() {
         closing ??= (async () => {
+          // Media tasks running here are stopped and handed back to the queue first: they need no
+          // request to finish, and another node can take them while this one drains its requests.
+          await container.jobs.stop();
           await container.sweeper.stop();
           const timer = setTimeout(() => {
             container.logger.warn('shutdown timeout reached; closing the remaining connections');

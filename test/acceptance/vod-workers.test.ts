@@ -7,6 +7,8 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { startServer } from '../../src/app/lifecycle.ts';
+import { defaultConfig } from '../../src/config/load.ts';
 import { makeClip, probeFile } from '../helpers/media.ts';
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
 import { createToken, putSimple, SmhClient } from '../helpers/smh-client.ts';
@@ -249,6 +251,37 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
     assert.equal((await job(created.task_id)).attempts, 1);
     const probed = await probeFile(await downloadAsset(created.asset_id));
     assert.ok(Math.abs(probed.duration - LONG_EDIT.seconds) <= 0.2, `duration ${probed.duration}`);
+  });
+
+  it('a serve node that shuts down stops its running task and hands it back', async () => {
+    const node = await startServer(
+      defaultConfig({
+        host: '127.0.0.1',
+        port: 0,
+        logLevel: 'silent',
+        dataDir: server.dataDir,
+        workerConcurrency: 1,
+        jobLeaseSeconds: LEASE_SECONDS,
+        workerPollMilliseconds: 50,
+      }),
+    );
+    let closed = false;
+    try {
+      const created = await vod.create({
+        inputs: [{ asset_id: assets.long, timeline_start: '0', timeline_end: String(LONG_EDIT.seconds) }],
+        editing_settings: LONG_EDIT.editing_settings,
+      });
+      await vod.until(created.task_id, ['PROCESSING'], 10_000);
+      await node.close();
+      closed = true;
+      const handedBack = await job(created.task_id);
+      assert.equal(handedBack.state, 'WAITING');
+      assert.equal(handedBack.attempts, 0, 'a shutdown does not spend the attempt');
+      // Left waiting, it would run before the next test's tasks.
+      assert.equal((await vod.cancel(created.task_id)).status, 204);
+    } finally {
+      if (!closed) await node.close();
+    }
   });
 
   it('waiting tasks start in priority order once a worker runs', async () => {
