@@ -326,6 +326,8 @@ export interface SpaceRepo {
 export interface QuotaRepo {
   insert(quota: Omit<QuotaRecord, 'id'>): Promise<number>;
   get(libraryId: LibraryId, id: number): Promise<QuotaRecord | undefined>;
+  /** get, holding the row until the transaction ends (PostgreSQL; SQLite has one writer anyway). */
+  lock(libraryId: LibraryId, id: number): Promise<QuotaRecord | undefined>;
   update(quota: QuotaRecord): Promise<void>;
 }
 

@@ -321,4 +321,38 @@ describe('scale-out: API nodes over one PostgreSQL and one external S3 store', {
       b.destroy();
     }
   });
+
+  it('confirms racing on two nodes into one quota: exactly as many as fit succeed', async () => {
+    // Last in this suite: the quota then covers the files of the tests before it too.
+    const used = Number(
+      (await expectJson<{ size: string }>(await node1.request('GET', 'space', 'size'), 200)).size,
+    );
+    const admin = `${nodes[0]!.url}/api/v1/quota/${node1.libraryId}?access_token=${node1.token}`;
+    const created = await fetch(admin, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        capacity: String(used + 1_000_000),
+        removeWhenExceed: false,
+        removeAfterDays: 0,
+      }),
+    });
+    assert.equal(created.status, 201, await created.text());
+    // Six uploads of 300,000 bytes pass the precheck at begin (nothing is used yet); three fit.
+    const tasks = [];
+    for (let i = 0; i < 6; i++) {
+      const begin = await node1.beginTask('simple', `quota-${i}.bin`);
+      await putSimple(begin, bytesOf(`quota${i}`, 300_000));
+      tasks.push(begin);
+    }
+    const answers = await Promise.all(tasks.map((t, i) => (i % 2 ? node2 : node1).confirm(t.confirmKey)));
+    const statuses = answers.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 200).length, 3, JSON.stringify(statuses));
+    for (const r of answers.filter((a) => a.status !== 200))
+      await expectSmhError(r, 400, 'QuotaLimitReached');
+    const after = Number(
+      (await expectJson<{ size: string }>(await node2.request('GET', 'space', 'size'), 200)).size,
+    );
+    assert.equal(after, used + 900_000);
+  });
 });

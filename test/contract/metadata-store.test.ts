@@ -837,6 +837,37 @@ for (const impl of implementations) {
       });
     });
 
+    describe('quotas', () => {
+      it('lock reads the quota and holds it: a second locker waits for the first to commit', async () => {
+        const id = await store.quotas.insert({
+          libraryId: library.id,
+          capacity: 1000,
+          removeWhenExceed: false,
+          removeAfterDays: 0,
+          removeNewest: false,
+          createdAt: NOW,
+        });
+        const original = await store.quotas.get(library.id, id);
+        assert.equal(original?.capacity, 1000);
+        const order: string[] = [];
+        const first = store.transaction(async (tx) => {
+          assert.deepEqual(await tx.quotas.lock(library.id, id), original);
+          order.push('first locked');
+          await sleep(150);
+          await tx.quotas.update({ ...original!, capacity: 2000 });
+          order.push('first updated');
+        });
+        await sleep(30);
+        const second = store.transaction(async (tx) => {
+          const seen = await tx.quotas.lock(library.id, id);
+          order.push(`second saw ${seen?.capacity}`);
+        });
+        await Promise.all([first, second]);
+        assert.deepEqual(order, ['first locked', 'first updated', 'second saw 2000']);
+        assert.equal(await store.quotas.lock(library.id, 999_999), undefined);
+      });
+    });
+
     describe('transactions', () => {
       it('commits what the callback wrote and returns its value', async () => {
         const bucket = await newBucket();

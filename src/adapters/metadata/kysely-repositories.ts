@@ -642,7 +642,7 @@ export function createRepositories(db: Db, traits: DialectTraits): Repositories 
     blobRefs: new KyselyBlobRefRepo(db),
     tokens: new KyselyTokenRepo(db),
     spaces: new KyselySpaceRepo(db),
-    quotas: new KyselyQuotaRepo(db),
+    quotas: new KyselyQuotaRepo(db, traits),
     inodes: new KyselyInodeRepo(db),
     uploadTasks: new KyselyUploadTaskRepo(db),
     jobs: new KyselyJobRepo(db, traits),

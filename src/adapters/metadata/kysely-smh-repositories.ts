@@ -19,7 +19,7 @@ import type {
   UploadTaskRepo,
   UploadTaskState,
 } from '../../ports/metadata-store.ts';
-import type { Db } from './kysely-repositories.ts';
+import type { Db, DialectTraits } from './kysely-repositories.ts';
 import type { AccessTokensTable, Database, InodesTable, SpacesTable, UploadTasksTable } from './tables.ts';
 
 const json = (value: unknown): string => JSON.stringify(value);
@@ -230,9 +230,11 @@ export class KyselySpaceRepo implements SpaceRepo {
 
 export class KyselyQuotaRepo implements QuotaRepo {
   private readonly db: Db;
+  private readonly traits: DialectTraits;
 
-  constructor(db: Db) {
+  constructor(db: Db, traits: DialectTraits) {
     this.db = db;
+    this.traits = traits;
   }
 
   async insert(q: Omit<QuotaRecord, 'id'>): Promise<number> {
@@ -251,13 +253,18 @@ export class KyselyQuotaRepo implements QuotaRepo {
     return Number(row.id);
   }
 
-  async get(libraryId: LibraryId, id: number): Promise<QuotaRecord | undefined> {
-    const row = await this.db
-      .selectFrom('quotas')
-      .selectAll()
-      .where('library_id', '=', libraryId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+  get(libraryId: LibraryId, id: number): Promise<QuotaRecord | undefined> {
+    return this.#read(libraryId, id, false);
+  }
+
+  lock(libraryId: LibraryId, id: number): Promise<QuotaRecord | undefined> {
+    return this.#read(libraryId, id, this.traits.rowLocks);
+  }
+
+  async #read(libraryId: LibraryId, id: number, forUpdate: boolean): Promise<QuotaRecord | undefined> {
+    let q = this.db.selectFrom('quotas').selectAll().where('library_id', '=', libraryId).where('id', '=', id);
+    if (forUpdate) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
     return (
       row && {
         id: Number(row.id),

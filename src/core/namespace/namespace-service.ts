@@ -223,6 +223,7 @@ export class NamespaceService {
         };
         await tx.inodes.update(replaced);
         await tx.spaces.addUsedBytes(space.libraryId, space.id, content.size - existing.size);
+        if (content.size > existing.size) await this.#d.spaces.enforceQuota(tx, space);
         return { inode: replaced, isOverwritten: true, displacedObjectKey: existing.objectKey };
       }
       const inode: InodeRecord = {
@@ -239,6 +240,7 @@ export class NamespaceService {
       };
       if (await tx.inodes.insert(inode)) {
         await tx.spaces.addUsedBytes(space.libraryId, space.id, content.size);
+        if (content.size > 0) await this.#d.spaces.enforceQuota(tx, space);
         return { inode, isOverwritten: false, displacedObjectKey: null };
       }
       // Someone took the name between our check and our insert: decide again.

@@ -2,7 +2,13 @@
 // space "-"; a multi-tenant library's spaces are created and deleted through the API.
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type { MetadataStore, QuotaRecord, SpaceExtension, SpaceRecord } from '../../ports/metadata-store.ts';
+import type {
+  MetadataStore,
+  QuotaRecord,
+  Repositories,
+  SpaceExtension,
+  SpaceRecord,
+} from '../../ports/metadata-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { AppError } from '../errors.ts';
 import { randomString } from '../ids.ts';
@@ -150,6 +156,23 @@ export class SpaceService {
         'QuotaLimitReached',
         `The quota of ${quota.capacity} bytes would be exceeded (${used} used).`,
       );
+    }
+  }
+
+  /**
+   * Inside the transaction that has just added bytes to `space`: QuotaLimitReached (and so a rollback)
+   * when its quota is now exceeded. The quota row is held until the transaction ends, so placements
+   * racing into spaces of one quota are checked one after the other, each seeing the others' bytes:
+   * the prechecks before the transfer (checkQuota) can pass for several uploads at once, this cannot.
+   */
+  async enforceQuota(tx: Repositories, space: Pick<SpaceRecord, 'libraryId' | 'id'>): Promise<void> {
+    const current = await tx.spaces.get(space.libraryId, space.id);
+    if (current?.quotaId == null) return;
+    const quota = await tx.quotas.lock(space.libraryId, current.quotaId);
+    if (!quota) return;
+    const used = (await tx.spaces.forQuota(quota.id)).reduce((n, s) => n + s.usedBytes, 0);
+    if (used > quota.capacity) {
+      throw new AppError('QuotaLimitReached', `The quota of ${quota.capacity} bytes would be exceeded.`);
     }
   }
 
