@@ -1,7 +1,7 @@
 // The mediahost command line: serve, worker, migrate, library create. Every setting is a flag and a
 // MEDIAHOST_* variable (src/config/schema.ts); flags win over variables, variables over defaults.
 import { Command, Option } from 'commander';
-import { createContainer, createLogger, openMetadataStore } from './app/container.ts';
+import { type Container, createContainer, createLogger, openMetadataStore } from './app/container.ts';
 import { startServer } from './app/lifecycle.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { type Config, envName, SETTINGS, type SettingName, type SettingSpec } from './config/schema.ts';
@@ -63,6 +63,15 @@ function fail(err: unknown): never {
   process.exit(err instanceof ConfigError || isAppError(err) ? 2 : 1);
 }
 
+/** A store that does not answer at start is worth a line in the log (it may come up later). */
+async function warnIfStoreUnavailable(
+  logger: ReturnType<typeof createLogger>,
+  container: Container,
+): Promise<void> {
+  const health = await container.objectStore.health();
+  if (health.status !== 'ok') logger.warn({ reason: health.reason }, 'the object store does not answer');
+}
+
 /** On the first SIGINT or SIGTERM: log `message`, run `close`, and exit 0 (1 if closing failed). */
 function onStopSignal(
   logger: ReturnType<typeof createLogger>,
@@ -109,6 +118,7 @@ settingOptions(
     'mediahost is listening',
   );
   if (server.createdLibrary) printCreatedLibrary(server.createdLibrary, server.url);
+  await warnIfStoreUnavailable(logger, server.container);
   onStopSignal(logger, 'shutting down: finishing in-flight requests', () => server.close());
 });
 
@@ -129,6 +139,7 @@ settingOptions(
   const container = await createContainer(config, { logger });
   const tools = await container.mediaRunner.status();
   if (!tools.available) logger.warn({ reason: tools.reason }, 'ffmpeg cannot run: media tasks will fail');
+  await warnIfStoreUnavailable(logger, container);
   container.jobs.start();
   logger.info(
     {

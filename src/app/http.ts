@@ -71,7 +71,8 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
     } catch {
       database = 'unavailable';
     }
-    const healthy = database === 'ok';
+    const objectStore = await container.objectStore.health();
+    const healthy = database === 'ok' && objectStore.status === 'ok';
     // Without ffmpeg everything but media tasks works: say so, without failing the check.
     const tools = await container.mediaRunner.status();
     reply.code(healthy ? 200 : 503);
@@ -79,6 +80,7 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
       status: healthy ? 'ok' : 'degraded',
       database,
       metadata: container.store.kind,
+      objectStore,
       media: tools.available
         ? { status: 'ok', ffmpeg: tools.ffmpeg, workers: config.workerConcurrency }
         : { status: 'unavailable', reason: tools.reason, workers: config.workerConcurrency },

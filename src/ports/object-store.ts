@@ -84,7 +84,16 @@ export interface GrantRequest {
   reuseCredential?: string;
 }
 
+/** Whether the store answers, for /healthz. */
+export interface ObjectStoreHealth {
+  kind: 'embedded' | 's3';
+  status: 'ok' | 'unavailable';
+  reason?: string;
+}
+
 export interface ObjectStore {
+  /** Cheap enough for a health check: implementations cache the answer for a few seconds. */
+  health(): Promise<ObjectStoreHealth>;
   createMultipartUpload(loc: ObjectLocation, options: { contentType: string }): Promise<string>;
   listParts(loc: ObjectLocation, uploadId: string): Promise<UploadedPart[] | undefined>;
   completeMultipartUpload(

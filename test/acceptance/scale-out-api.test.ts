@@ -48,6 +48,7 @@ describe('scale-out: API nodes over one PostgreSQL and one external S3 store', {
   skip: postgresSkipReason(),
 }, () => {
   let pg: PostgresServer;
+  let db: string;
   let external: TestServer;
   let s3: S3Client;
   /** Two nodes with COS-signed grants (the SMH shapes), and one with SigV4 presigned grants. */
@@ -68,7 +69,7 @@ describe('scale-out: API nodes over one PostgreSQL and one external S3 store', {
 
   before(async () => {
     pg = await startPostgres();
-    const db = await pg.createDatabase();
+    db = await pg.createDatabase();
     external = await startTestServer();
     s3 = new S3Client({
       endpoint: external.url,
@@ -139,6 +140,31 @@ describe('scale-out: API nodes over one PostgreSQL and one external S3 store', {
     assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), data.subarray(10, 20));
     // No node kept a byte: blobs are in the store (the nodes have no blob directory at all).
     for (const node of nodes) assert.equal(existsSync(join(node.container.config.dataDir, 'blobs')), false);
+  });
+
+  it('/healthz reports the external store, and fails on a node whose store refuses it', async () => {
+    const ok = await fetch(`${nodes[0]!.url}/healthz`);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(((await ok.json()) as { objectStore: unknown }).objectStore, {
+      kind: 's3',
+      status: 'ok',
+    });
+    const wrong = await startServer(
+      scaleOutConfig(db, external, { s3SecretAccessKey: 'not-the-secret', workerConcurrency: 0 }),
+    );
+    try {
+      const res = await fetch(`${wrong.url}/healthz`);
+      assert.equal(res.status, 503);
+      const body = (await res.json()) as { status: string; objectStore: { status: string; reason: string } };
+      assert.equal(body.status, 'degraded');
+      assert.equal(body.objectStore.status, 'unavailable');
+      assert.match(
+        body.objectStore.reason,
+        new RegExp(`bucket ${external.bucket} at ${external.url}: HTTP 403`),
+      );
+    } finally {
+      await wrong.close();
+    }
   });
 
   it('SigV4 grants: presigned URLs for simple and form uploads, and one URL per part', async () => {

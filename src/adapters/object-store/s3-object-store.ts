@@ -20,6 +20,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   type S3Client,
@@ -39,12 +40,19 @@ import type {
   GrantRequest,
   ObjectLocation,
   ObjectStore,
+  ObjectStoreHealth,
   PartGrant,
   StoredObjectInfo,
   UploadedPart,
   UploadGrant,
 } from '../../ports/object-store.ts';
-import { CRC64_OUTPUT, isS3NotFound, objectAddress, type S3BucketSettings } from '../s3/s3-bucket.ts';
+import {
+  CRC64_OUTPUT,
+  isS3NotFound,
+  objectAddress,
+  type S3BucketSettings,
+  s3Status,
+} from '../s3/s3-bucket.ts';
 import { S3Http, xmlElements, xmlText } from '../s3/s3-http.ts';
 import { cosGrant } from './cos-grants.ts';
 
@@ -54,6 +62,8 @@ const MEDIA_URL_SECONDS = 6 * 3600;
 /** How much earlier than now signatures start. */
 const EARLY_MS = 60_000;
 const PUT_PART_SIZE = 16 * 1024 * 1024;
+/** How long a health answer is reused. */
+const HEALTH_CACHE_MS = 5000;
 
 const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^"|"$/g, '');
 
@@ -68,6 +78,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly #client: S3Client;
   readonly #clock: Clock;
   readonly #http: S3Http;
+  #health: { answer: ObjectStoreHealth; until: number } | undefined;
 
   constructor(deps: S3ObjectStoreDeps) {
     this.#s = deps.settings;
@@ -78,6 +89,25 @@ export class S3ObjectStore implements ObjectStore {
 
   close(): void {
     this.#http.close();
+  }
+
+  async health(): Promise<ObjectStoreHealth> {
+    const now = this.#clock.now();
+    if (this.#health && this.#health.until > now) return this.#health.answer;
+    let answer: ObjectStoreHealth;
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: this.#s.bucket }));
+      answer = { kind: 's3', status: 'ok' };
+    } catch (err) {
+      const status = s3Status(err);
+      answer = {
+        kind: 's3',
+        status: 'unavailable',
+        reason: `bucket ${this.#s.bucket} at ${this.#s.endpoint}: ${status ? `HTTP ${status} ` : ''}${(err as Error).name}: ${(err as Error).message}`,
+      };
+    }
+    this.#health = { answer, until: now + HEALTH_CACHE_MS };
+    return answer;
   }
 
   /** The object's key in the bucket. */
