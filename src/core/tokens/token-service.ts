@@ -16,6 +16,8 @@ export const MAX_ID_LENGTH = 128;
 const SLIDE_GRANULARITY_MS = 60_000;
 const MAX_REVOKE_IDS = 100;
 const LOWER36 = '0123456789abcdefghijklmnopqrstuvwxyz';
+/** Libraries kept in memory; far more than one installation has. */
+const LIBRARY_CACHE = 10_000;
 
 export interface CreateTokenInput {
   libraryId: string | undefined;
@@ -53,10 +55,23 @@ function checkIdLength(
 export class TokenService {
   readonly #store: MetadataStore;
   readonly #clock: Clock;
+  /** Libraries never change once created (and are never deleted), so every request need not read them. */
+  readonly #libraries = new Map<string, LibraryRecord>();
 
   constructor(store: MetadataStore, clock: Clock) {
     this.#store = store;
     this.#clock = clock;
+  }
+
+  async #library(id: string): Promise<LibraryRecord | undefined> {
+    const cached = this.#libraries.get(id);
+    if (cached) return cached;
+    const library = await this.#store.libraries.get(id as LibraryId);
+    if (library) {
+      if (this.#libraries.size >= LIBRARY_CACHE) this.#libraries.clear();
+      this.#libraries.set(id, library);
+    }
+    return library;
   }
 
   /** The library if the secret is its own; the SMH error codes otherwise. */
@@ -67,7 +82,7 @@ export class TokenService {
       throw new AppError('EmptyLibraryIdOrSecret', 'library_id and library_secret are required.');
     if (noId) throw new AppError('EmptyLibraryId', 'library_id is required.');
     if (noSecret) throw new AppError('EmptyLibrarySecret', 'library_secret is required.');
-    const library = await this.#store.libraries.get(libraryId as LibraryId);
+    const library = await this.#library(libraryId);
     if (!library || library.secretHash !== sha256Hex(secret)) {
       throw new AppError('WrongLibraryIdOrSecret', 'The library id or library secret is wrong.');
     }
@@ -139,7 +154,7 @@ export class TokenService {
       throw new AppError('EmptyAccessToken', 'access_token is required.');
     }
     const token = await this.#live(input.libraryId, input.accessToken);
-    const library = await this.#store.libraries.get(token.libraryId);
+    const library = await this.#library(token.libraryId);
     if (!library) throw new AppError('LibraryNotFound', 'The library no longer exists.');
     const now = this.#clock.now();
     const slid = now + token.period * 1000;
