@@ -38,6 +38,8 @@ export interface SweeperOptions {
 }
 
 const BATCH = 500;
+/** Orphan candidates remembered between passes; more wait for a later pass. */
+const MAX_SUSPECTS = 100_000;
 /** Expired temporary keys are kept a day, so late requests still get a precise error. */
 const EXPIRED_KEY_RETENTION_MS = 24 * 3600 * 1000;
 
@@ -45,20 +47,32 @@ export class Sweeper {
   readonly #o: SweeperOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<SweepReport> | undefined;
+  /** Unreferenced blobs the last pass found; deleted when this pass finds them so again. */
+  #suspects = new Set<BlobKey>();
 
   constructor(options: SweeperOptions) {
     this.#o = options;
   }
 
+  /**
+   * Deletes blobs that no row points to. A blob is written before the row that points to it commits,
+   * and a store's modification time is not always when the write ended (S3 stamps a multipart object
+   * with the time its upload began), so an old-looking blob may be a moment from being referenced.
+   * A blob is therefore deleted only when two passes, a sweep interval apart, both found it
+   * unreferenced; in between, every write that produced it has committed or failed.
+   */
   async #orphans(olderThan: number): Promise<number> {
     const { blobs, store } = this.#o;
+    const suspects = new Set<BlobKey>();
     let removed = 0;
     let batch: BlobKey[] = [];
     const flush = async (): Promise<void> => {
       const referenced = await store.blobRefs.referenced(batch);
       const orphans = batch.filter((k) => !referenced.has(k));
-      await blobs.delete(orphans);
-      removed += orphans.length;
+      const confirmed = orphans.filter((k) => this.#suspects.has(k));
+      await blobs.delete(confirmed);
+      removed += confirmed.length;
+      for (const k of orphans) if (!this.#suspects.has(k) && suspects.size < MAX_SUSPECTS) suspects.add(k);
       batch = [];
     };
     for await (const blob of blobs.list()) {
@@ -67,6 +81,7 @@ export class Sweeper {
       if (batch.length >= BATCH) await flush();
     }
     if (batch.length > 0) await flush();
+    this.#suspects = suspects;
     return removed;
   }
 

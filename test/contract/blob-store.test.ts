@@ -28,6 +28,8 @@ interface StoreUnderTest {
   leftovers(): Promise<string[]>;
   /** Plants an unfinished write (temporary file, multipart upload) begun at `mtimeMs`; returns its name. */
   plantTemporary(mtimeMs: number): Promise<string>;
+  /** Another instance over the same storage, as another node or process would have. */
+  otherNode(): BlobStore;
   dispose(): Promise<void>;
 }
 
@@ -59,6 +61,9 @@ const implementations: Implementation[] = [
           const stray = files.filter((f) => !f.startsWith('.tmp/') && !committed.test(f));
           assert.deepEqual(stray, [], 'no file outside .tmp/ except committed blobs');
           return files.filter((f) => f.startsWith('.tmp/'));
+        },
+        otherNode() {
+          return new FsBlobStore(root, { fsyncDirectories: false });
         },
         async plantTemporary(mtimeMs) {
           const name = `planted${randomBytes(4).toString('hex')}`;
@@ -94,6 +99,7 @@ const implementations: Implementation[] = [
       const prefix = 'contract/blobs/';
       return {
         store: new S3BlobStore(settings, client),
+        otherNode: () => new S3BlobStore(settings, client),
         async leftovers() {
           const objects = await client.send(new ListObjectsV2Command({ Bucket: settings.bucket }));
           const stray = (objects.Contents ?? [])
@@ -343,6 +349,38 @@ for (const impl of implementations) {
       assert.equal(await store.sweepTemporary(now - 600_000), 0, 'nothing stale left');
       await store.sweepTemporary(now + 60_000);
       assert.deepEqual(await sut.leftovers(), []);
+    });
+
+    it('sweepTemporary on another node spares a write begun before the cutoff that is still sending', async () => {
+      const MiB = 1024 * 1024;
+      let cutoff = 0;
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let reachedStall: () => void = () => {};
+      const stalled = new Promise<void>((resolve) => {
+        reachedStall = resolve;
+      });
+      async function* source(): AsyncGenerator<Uint8Array> {
+        for (let i = 0; i < 6; i++) yield randomBytes(MiB);
+        await sleep(300);
+        cutoff = Date.now();
+        await sleep(20);
+        for (let i = 0; i < 6; i++) yield randomBytes(MiB);
+        await sleep(300);
+        reachedStall();
+        await released;
+        yield randomBytes(1000);
+      }
+      const writing = store.write(source());
+      await stalled;
+      assert.equal(await sut.otherNode().sweepTemporary(cutoff), 0, 'nothing swept while it sends');
+      release();
+      const written = await writing;
+      assert.equal(written.size, 12 * MiB + 1000);
+      assert.equal(await store.size(written.key), 12 * MiB + 1000);
+      await store.delete([written.key]);
     });
 
     it('keys are opaque: the same bytes get distinct keys, unrelated to the content', async () => {

@@ -15,6 +15,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
@@ -39,6 +40,8 @@ export class S3BlobStore implements BlobStore {
   readonly #client: S3Client;
   readonly #bucket: string;
   readonly #prefix: string;
+  /** Multipart uploads of writes running in this process: never swept. */
+  readonly #writing = new Set<string>();
 
   constructor(settings: Pick<S3BucketSettings, 'bucket' | 'prefix'>, client: S3Client) {
     this.#client = client;
@@ -79,6 +82,7 @@ export class S3BlobStore implements BlobStore {
       if (!uploadId) {
         const created = await this.#client.send(new CreateMultipartUploadCommand(where), sendOptions);
         uploadId = created.UploadId;
+        if (uploadId) this.#writing.add(uploadId);
       }
       const partNumber = nextPart++;
       const task: Promise<void> = this.#client
@@ -136,6 +140,8 @@ export class S3BlobStore implements BlobStore {
       await this.#client.send(new DeleteObjectCommand(where)).catch(() => {});
       signal?.throwIfAborted();
       throw err;
+    } finally {
+      if (uploadId) this.#writing.delete(uploadId);
     }
   }
 
@@ -227,6 +233,30 @@ export class S3BlobStore implements BlobStore {
     } while (token);
   }
 
+  /** When an upload last received a part (0 when it has none, or is gone). */
+  async #lastActivity(key: string, uploadId: string): Promise<number> {
+    let latest = 0;
+    let marker: string | undefined;
+    try {
+      for (;;) {
+        const out = await this.#client.send(
+          new ListPartsCommand({
+            Bucket: this.#bucket,
+            Key: key,
+            UploadId: uploadId,
+            ...(marker ? { PartNumberMarker: marker } : {}),
+          }),
+        );
+        for (const part of out.Parts ?? []) latest = Math.max(latest, part.LastModified?.getTime() ?? 0);
+        if (!out.IsTruncated || !out.NextPartNumberMarker) return latest;
+        marker = out.NextPartNumberMarker;
+      }
+    } catch (err) {
+      if (isS3NotFound(err)) return 0;
+      throw err;
+    }
+  }
+
   async sweepTemporary(olderThanMs: number): Promise<number> {
     let removed = 0;
     let keyMarker: string | undefined;
@@ -242,6 +272,10 @@ export class S3BlobStore implements BlobStore {
       );
       for (const upload of out.Uploads ?? []) {
         if ((upload.Initiated?.getTime() ?? 0) >= olderThanMs) continue;
+        // Begun long ago is not abandoned: a long write (on this node or another) is still sending
+        // parts. Only an upload with no part newer than the cutoff is taken for dead.
+        if (!upload.UploadId || !upload.Key || this.#writing.has(upload.UploadId)) continue;
+        if ((await this.#lastActivity(upload.Key, upload.UploadId)) >= olderThanMs) continue;
         try {
           await this.#client.send(
             new AbortMultipartUploadCommand({
