@@ -12,6 +12,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -276,6 +277,39 @@ describe('scale-out: API nodes over one PostgreSQL and one external S3 store', {
     // Every object in the store belongs to a confirmed file; no multipart upload is left open.
     assert.equal((await objectsUnder('files/')).length, filesBefore + confirms);
     assert.deepEqual(await openUploads(), uploadsBefore);
+  });
+
+  it('a Complete that succeeded unrecorded (lost reply, dead node): confirm finishes, cancel removes the object', async () => {
+    const completeBehindItsBack = async (info: UploadInfo): Promise<string> => {
+      const key = decodeURIComponent(info.path.slice(`/${external.bucket}/`.length));
+      const listed = await s3.send(
+        new ListPartsCommand({ Bucket: external.bucket, Key: key, UploadId: info.uploadId }),
+      );
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: external.bucket,
+          Key: key,
+          UploadId: info.uploadId,
+          MultipartUpload: {
+            Parts: (listed.Parts ?? []).map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })),
+          },
+        }),
+      );
+      return key;
+    };
+    const data = bytesOf('lost-complete', 200_000);
+    const kept = await node1.beginTask('multipart', 'lost-complete.bin');
+    await putParts(kept, [data]);
+    await completeBehindItsBack(kept);
+    const file = await node2.confirmFile(kept.confirmKey);
+    assert.equal(file.size, String(data.length));
+    assert.equal(md5Hex((await node1.download('lost-complete.bin')).body), md5Hex(data));
+
+    const dropped = await node1.beginTask('multipart', 'lost-then-cancelled.bin');
+    await putParts(dropped, [data]);
+    const key = await completeBehindItsBack(dropped);
+    assert.equal((await node2.cancel(dropped.confirmKey)).status, 204);
+    assert.deepEqual(await objectsUnder(key), [], 'the cancel removed the object too');
   });
 
   it('files are one library across nodes: info, copy and delete on either node act on the store', async () => {

@@ -401,7 +401,8 @@ export class UploadService {
   async #release(ctx: Pick<AccessContext, 'library'>, task: UploadTaskRecord): Promise<void> {
     const loc = this.#loc(ctx, task);
     if (task.uploadId && !task.objectReady) await this.#d.objects.abortMultipartUpload(loc, task.uploadId);
-    else await this.#d.objects.deleteObject(loc);
+    // Also for a multipart task: a Complete that succeeded without being recorded left the object.
+    await this.#d.objects.deleteObject(loc);
     await this.#d.objects.revokeGrants(loc, task.uploadId ?? undefined);
   }
 
@@ -435,6 +436,17 @@ export class UploadService {
     const loc = this.#loc(ctx, task);
     if (task.uploadId && !task.objectReady) {
       const parts = await this.#d.objects.listParts(loc, task.uploadId);
+      // The upload is gone but its object is there: an earlier Complete succeeded and was not recorded
+      // (its node died, or its reply was lost and the retry found no upload).
+      const completed = async (): Promise<StoredObjectInfo | undefined> => {
+        const object = await this.#d.objects.headObject(loc);
+        if (object) await this.#markObjectReady(task);
+        return object;
+      };
+      if (parts === undefined) {
+        const object = await completed();
+        if (object) return object;
+      }
       // SMH completes parts 1..N itself; a gap or no part at all means the bytes are not all there.
       if (!parts || parts.length === 0 || parts.some((p, i) => p.partNumber !== i + 1)) {
         throw new AppError(
@@ -442,18 +454,29 @@ export class UploadService {
           'Parts are missing: upload parts 1..N without gaps before confirming.',
         );
       }
-      const object = await this.#d.objects.completeMultipartUpload(loc, task.uploadId, parts);
-      await this.#d.store.uploadTasks.update(
-        task.confirmKey,
-        'confirming',
-        { objectReady: true },
-        this.#d.clock.now(),
-      );
+      let object: StoredObjectInfo;
+      try {
+        object = await this.#d.objects.completeMultipartUpload(loc, task.uploadId, parts);
+      } catch (err) {
+        const done = isAppError(err) && err.code === 'NoSuchUpload' ? await completed() : undefined;
+        if (done) return done;
+        throw err;
+      }
+      await this.#markObjectReady(task);
       return object;
     }
     const object = await this.#d.objects.headObject(loc);
     if (!object) throw new AppError('UploadIncomplete', 'The file has not been uploaded yet.');
     return object;
+  }
+
+  async #markObjectReady(task: UploadTaskRecord): Promise<void> {
+    await this.#d.store.uploadTasks.update(
+      task.confirmKey,
+      'confirming',
+      { objectReady: true },
+      this.#d.clock.now(),
+    );
   }
 
   async confirm(
