@@ -3,6 +3,7 @@
 // bytes go from the client straight to the store; every node answers for every task.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -165,6 +166,31 @@ describe('scale-out: API nodes over one PostgreSQL and one external S3 store', {
       );
     } finally {
       await wrong.close();
+    }
+  });
+
+  it('/healthz answers 503 within seconds when the store accepts connections but never replies', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const node = await startServer(scaleOutConfig(db, external, { s3Endpoint: `http://127.0.0.1:${port}` }));
+    try {
+      const started = Date.now();
+      const [a, b] = await Promise.all([fetch(`${node.url}/healthz`), fetch(`${node.url}/healthz`)]);
+      assert.deepEqual([a.status, b.status], [503, 503]);
+      assert.ok(Date.now() - started < 6000, `answered after ${Date.now() - started} ms`);
+      assert.equal(
+        ((await a.json()) as { objectStore: { status: string } }).objectStore.status,
+        'unavailable',
+      );
+      assert.ok(sockets.length <= 1, `concurrent checks share one request (${sockets.length} connections)`);
+    } finally {
+      await node.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 

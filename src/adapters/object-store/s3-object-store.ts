@@ -64,6 +64,7 @@ const EARLY_MS = 60_000;
 const PUT_PART_SIZE = 16 * 1024 * 1024;
 /** How long a health answer is reused. */
 const HEALTH_CACHE_MS = 5000;
+const HEALTH_TIMEOUT_MS = 3000;
 
 const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^"|"$/g, '');
 
@@ -79,6 +80,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly #clock: Clock;
   readonly #http: S3Http;
   #health: { answer: ObjectStoreHealth; until: number } | undefined;
+  #healthCheck: Promise<ObjectStoreHealth> | undefined;
 
   constructor(deps: S3ObjectStoreDeps) {
     this.#s = deps.settings;
@@ -91,23 +93,31 @@ export class S3ObjectStore implements ObjectStore {
     this.#http.close();
   }
 
-  async health(): Promise<ObjectStoreHealth> {
+  /** HeadBucket, answered within HEALTH_TIMEOUT_MS; callers meanwhile share the check in flight. */
+  health(): Promise<ObjectStoreHealth> {
     const now = this.#clock.now();
-    if (this.#health && this.#health.until > now) return this.#health.answer;
-    let answer: ObjectStoreHealth;
-    try {
-      await this.#client.send(new HeadBucketCommand({ Bucket: this.#s.bucket }));
-      answer = { kind: 's3', status: 'ok' };
-    } catch (err) {
-      const status = s3Status(err);
-      answer = {
-        kind: 's3',
-        status: 'unavailable',
-        reason: `bucket ${this.#s.bucket} at ${this.#s.endpoint}: ${status ? `HTTP ${status} ` : ''}${(err as Error).name}: ${(err as Error).message}`,
-      };
-    }
-    this.#health = { answer, until: now + HEALTH_CACHE_MS };
-    return answer;
+    if (this.#health && this.#health.until > now) return Promise.resolve(this.#health.answer);
+    this.#healthCheck ??= (async () => {
+      let answer: ObjectStoreHealth;
+      try {
+        await this.#client.send(new HeadBucketCommand({ Bucket: this.#s.bucket }), {
+          abortSignal: AbortSignal.timeout(HEALTH_TIMEOUT_MS),
+        });
+        answer = { kind: 's3', status: 'ok' };
+      } catch (err) {
+        const status = s3Status(err);
+        answer = {
+          kind: 's3',
+          status: 'unavailable',
+          reason: `bucket ${this.#s.bucket} at ${this.#s.endpoint}: ${status ? `HTTP ${status} ` : ''}${(err as Error).name}: ${(err as Error).message}`,
+        };
+      }
+      this.#health = { answer, until: this.#clock.now() + HEALTH_CACHE_MS };
+      return answer;
+    })().finally(() => {
+      this.#healthCheck = undefined;
+    });
+    return this.#healthCheck;
   }
 
   /** The object's key in the bucket. */

@@ -37,6 +37,10 @@ export function s3BucketSettings(config: Config): S3BucketSettings {
   };
 }
 
+/** How long connecting to the store, and a silence in the middle of a request, may last. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+export const IDLE_TIMEOUT_MS = 60_000;
+
 /** The CRC-64 a store reported in `x-cos-hash-crc64ecma`, kept on the command output. */
 export const CRC64_OUTPUT = '$crc64ecma';
 
@@ -50,6 +54,8 @@ export function createS3Client(settings: S3BucketSettings): S3Client {
     requestChecksumCalculation: mode,
     responseChecksumValidation: mode,
     maxAttempts: 3,
+    // A store that stops answering fails the call instead of holding it (and its caller) forever.
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: IDLE_TIMEOUT_MS },
   });
   client.middlewareStack.add(
     (next) => async (args) => {

@@ -14,7 +14,7 @@ import {
   sigV4Signature,
   stringToSign,
 } from '../../lib/sigv4.ts';
-import { objectAddress, type S3BucketSettings } from './s3-bucket.ts';
+import { IDLE_TIMEOUT_MS, objectAddress, type S3BucketSettings } from './s3-bucket.ts';
 
 export interface S3HttpResponse {
   status: number;
@@ -41,8 +41,22 @@ export class S3Http {
     return this.#key.key;
   }
 
-  /** GET of `key` (with `query`), signed; resolves with the status and the whole body. */
-  get(key: string, query: readonly [string, string][], now: Date): Promise<S3HttpResponse> {
+  /**
+   * GET of `key` (with `query`), signed; resolves with the status and the whole body. A kept-alive
+   * connection the store closed while idle fails the first write: that attempt is made once more on a
+   * new connection. A store silent for IDLE_TIMEOUT_MS fails the call.
+   */
+  async get(key: string, query: readonly [string, string][], now: Date): Promise<S3HttpResponse> {
+    try {
+      return await this.#get(key, query, now);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ECONNRESET' && code !== 'EPIPE') throw err;
+      return this.#get(key, query, now);
+    }
+  }
+
+  #get(key: string, query: readonly [string, string][], now: Date): Promise<S3HttpResponse> {
     const at = objectAddress(this.#s, this.#s.endpoint, key);
     const url = new URL(at.origin);
     const amzDate = amzDateFromDate(now);
@@ -79,6 +93,9 @@ export class S3Http {
           res.on('error', reject);
         },
       );
+      req.setTimeout(IDLE_TIMEOUT_MS, () => {
+        req.destroy(new Error(`the object store sent nothing for ${IDLE_TIMEOUT_MS / 1000} s`));
+      });
       req.on('error', reject);
       req.end();
     });
