@@ -266,6 +266,11 @@ export interface UploadTaskOptions {
   trafficLimit?: number;
   beginningHash?: string;
   fullHash?: string;
+  /**
+   * The task's object key is a staging key (a store whose grants cannot be withdrawn): confirm copies
+   * the bytes to a key of their own, so a grant used again later cannot touch the file.
+   */
+  staged?: boolean;
 }
 
 export interface UploadTaskRecord {

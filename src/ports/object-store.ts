@@ -92,6 +92,11 @@ export interface ObjectStoreHealth {
 }
 
 export interface ObjectStore {
+  /**
+   * Whether revokeGrants really makes earlier grants unusable (embedded: their credentials are
+   * deleted); false where grants are signatures that stay valid until they expire.
+   */
+  readonly grantsRevocable: boolean;
   /** Cheap enough for a health check: implementations cache the answer for a few seconds. */
   health(): Promise<ObjectStoreHealth>;
   createMultipartUpload(loc: ObjectLocation, options: { contentType: string }): Promise<string>;

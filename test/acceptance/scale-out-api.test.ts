@@ -21,7 +21,7 @@ import {
 import { type RunningServer, startServer } from '../../src/app/lifecycle.ts';
 import { type PostgresServer, postgresSkipReason, startPostgres } from '../helpers/postgres.ts';
 import { scaleOutConfig } from '../helpers/scale-out.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer, testClock } from '../helpers/server.ts';
 import {
   bytesOf,
   createToken,
@@ -252,6 +252,55 @@ describe('scale-out: API nodes over one PostgreSQL and one external S3 store', {
       'ParamInvalid',
     );
     assert.equal((await sigv4.cancel(plain.confirmKey)).status, 204);
+  });
+
+  it('a simple grant used again after confirm cannot touch the file (its bytes were copied off the staging key)', async () => {
+    for (const client of [sigv4, node1]) {
+      const name = `staged-${client === sigv4 ? 'sigv4' : 'cos'}.bin`;
+      const original = bytesOf(name, 1000);
+      const begin = await client.beginTask('simple', name);
+      await putSimple(begin, original);
+      const file = await client.confirmFile(begin.confirmKey);
+      assert.equal(file.size, '1000');
+      const staging = decodeURIComponent(new URL(begin.url).pathname.slice(`/${external.bucket}/`.length));
+      assert.deepEqual(await objectsUnder(staging), [], 'the staging object is gone after confirm');
+      // The grant is still within its lifetime: the store takes the PUT, but only the staging key.
+      await putSimple(begin, bytesOf('overwrite attempt', 3 * MiB));
+      const { body } = await client.download(name);
+      assert.equal(md5Hex(body), md5Hex(original), 'the file keeps its bytes');
+      const info = await expectJson<{ size: string }>(
+        await client.request('GET', 'file', name, { query: { info: '' } }),
+        200,
+      );
+      assert.equal(info.size, '1000');
+      assert.equal((await objectsUnder(staging)).length, 1, 'the late PUT landed on the staging key');
+    }
+  });
+
+  it('a confirmed staged task is forgotten once its grant expired, deleting a late staging object', async () => {
+    const clock = testClock();
+    const node = await startServer(scaleOutConfig(db, external), { clock });
+    try {
+      const client = node1.with({ url: node.url });
+      const begin = await client.beginTask('simple', 'staged-forgotten.bin');
+      await putSimple(begin, bytesOf('forgotten', 500));
+      await client.confirmFile(begin.confirmKey);
+      await putSimple(begin, bytesOf('late', 700));
+      const staging = decodeURIComponent(new URL(begin.url).pathname.slice(`/${external.bucket}/`.length));
+      assert.equal((await objectsUnder(staging)).length, 1);
+      await node.container.uploads.expireStale();
+      assert.equal(
+        (await objectsUnder(staging)).length,
+        1,
+        'kept while the task may answer a repeated confirm',
+      );
+      clock.advance(8 * 24 * 3600 * 1000);
+      await node.container.uploads.expireStale();
+      assert.deepEqual(await objectsUnder(staging), []);
+      assert.equal((await node1.download('staged-forgotten.bin')).body.length, 500, 'the file is untouched');
+    } finally {
+      await node.close();
+    }
   });
 
   it('cancel on node 2 aborts on the store: old part headers fail there, status is 404 everywhere', async () => {

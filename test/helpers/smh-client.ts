@@ -165,10 +165,10 @@ export class SmhClient {
     this.token = options.token;
   }
 
-  /** Another space with the same token, or another token on the same space. */
-  with(options: { spaceId?: string; token?: string }): SmhClient {
+  /** Another space with the same token, another token on the same space, or another node. */
+  with(options: { spaceId?: string; token?: string; url?: string }): SmhClient {
     return new SmhClient({
-      url: this.url,
+      url: options.url ?? this.url,
       libraryId: this.libraryId,
       spaceId: options.spaceId ?? this.spaceId,
       token: options.token ?? this.token,

@@ -59,6 +59,8 @@ export class EmbeddedObjectStore implements ObjectStore {
     this.#d = deps;
   }
 
+  readonly grantsRevocable = true;
+
   async health(): Promise<ObjectStoreHealth> {
     // The bytes are this node's files and metadata: the database check of /healthz covers them.
     return { kind: 'embedded', status: 'ok' };

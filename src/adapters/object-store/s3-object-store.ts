@@ -93,6 +93,9 @@ export class S3ObjectStore implements ObjectStore {
     this.#http.close();
   }
 
+  /** Grants are signatures made with the store's key: valid until they expire. */
+  readonly grantsRevocable = false;
+
   /** HeadBucket, answered within HEALTH_TIMEOUT_MS; callers meanwhile share the check in flight. */
   health(): Promise<ObjectStoreHealth> {
     const now = this.#clock.now();

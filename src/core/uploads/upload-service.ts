@@ -248,6 +248,9 @@ export class UploadService {
         ...(input.trafficLimit !== undefined ? { trafficLimit: input.trafficLimit } : {}),
         ...(input.beginningHash ? { beginningHash: input.beginningHash } : {}),
         ...(input.fullHash ? { fullHash: input.fullHash } : {}),
+        // A simple or form grant writes the object itself; where it cannot be withdrawn, it writes
+        // to a staging key instead (confirm copies), so that it can never touch the file.
+        ...(!this.#d.objects.grantsRevocable && input.flavour !== 'multipart' ? { staged: true } : {}),
       },
       result: null,
       createdAt: now,
@@ -526,6 +529,24 @@ export class UploadService {
       throw err;
     }
     const hashes = await this.#verifiedHashes(ctx, task);
+    const fileKey = task.options.staged ? newObjectKey(ctx.library.id) : task.objectKey;
+    if (task.options.staged) {
+      try {
+        object = await this.#d.objects.copyObject(this.#loc(ctx, task), {
+          library: ctx.library,
+          key: fileKey,
+        });
+      } catch (err) {
+        await this.#d.store.uploadTasks.transition(
+          confirmKey,
+          'confirming',
+          'uploading',
+          {},
+          this.#d.clock.now(),
+        );
+        throw err;
+      }
+    }
     try {
       const placed = await this.#d.store.transaction(async (tx) => {
         const parent = await this.#d.namespace.resolveDirectory(tx, space, task.path.slice(0, -1));
@@ -540,7 +561,7 @@ export class UploadService {
             contentType: object.contentType,
             etag: object.etag,
             crc64: object.crc64,
-            objectKey: task.objectKey,
+            objectKey: fileKey,
             meta: task.options.meta,
             attributes: { ...task.options.attributes, ...input.attributes },
             beginningHash: hashes?.beginningHash ?? null,
@@ -557,8 +578,10 @@ export class UploadService {
       });
       await this.#d.namespace.discardObjects(ctx, [placed.displacedObjectKey]);
       await this.#d.objects.revokeGrants(this.#loc(ctx, task), task.uploadId ?? undefined).catch(() => {});
+      if (task.options.staged) await this.#d.objects.deleteObject(this.#loc(ctx, task)).catch(() => {});
       return { inode: placed.inode, path: placed.path, isOverwritten: placed.isOverwritten };
     } catch (err) {
+      if (task.options.staged) await this.#d.namespace.discardObjects(ctx, [fileKey]);
       // The bytes stay (objectReady) so a later confirm, perhaps with another strategy, can finish.
       await this.#d.store.uploadTasks.transition(
         confirmKey,
@@ -639,10 +662,11 @@ export class UploadService {
     for (const state of ['cancelled', 'expired', 'confirmed'] as const) {
       const keep = state === 'confirmed' ? CONFIRMED_RETENTION_MS : this.#d.taskGraceMs;
       for (const task of await store.uploadTasks.listStale(state, now - keep, 500)) {
-        if (state !== 'confirmed') {
+        if (state !== 'confirmed' || task.options.staged) {
           // A store may not be able to withdraw a grant (an external store's signature): bytes sent
-          // with it after the cancel would stay. So the task is forgotten only once its grant has
-          // expired, and what it may have stored meanwhile is released once more.
+          // with it after the cancel (or, to a staging key, after the confirm) would stay. So the task
+          // is forgotten only once its grant has expired, and what it may have stored meanwhile is
+          // released once more (for a confirmed task: its staging key, never the file's).
           if (task.credentialExpiresAt > now) continue;
           await this.#releaseQuietly(task);
         }
