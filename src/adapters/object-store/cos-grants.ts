@@ -33,9 +33,10 @@ export const encodeKeyPath = (key: string): string => encodeURIComponent(key).re
 
 export function cosGrant(input: CosGrantInput): Omit<UploadGrant, 'credentialId'> {
   const domain = new URL(input.origin).host;
-  // The signature window opens a minute early, for clients whose clocks run behind.
-  const start = Math.floor(input.now / 1000) - 60;
+  // The signature window opens a minute early, for clients whose clocks run behind; a grant signed
+  // again after it expired (a status of a lapsed task) keeps a well-formed, already closed window.
   const end = Math.floor(input.expiresAt / 1000);
+  const start = Math.min(Math.floor(input.now / 1000) - 60, end);
   const token: Record<string, string> = input.sessionToken
     ? { 'x-cos-security-token': input.sessionToken }
     : {};
