@@ -190,6 +190,19 @@ describe('SMH upload flows', { timeout: 60_000 }, () => {
     await expectObjectError(await putPart(renewed, 1, data, { headers: unlimited }), 403);
     assert.equal((await smh.confirm(limited.confirmKey)).status, 200);
 
+    // A form carries the limit as a field that its policy requires.
+    const form = await smh.beginTask('form', 'flows/limited-form.bin', {
+      query: { traffic_limit: '102400' },
+    });
+    assert.equal(form.form?.['x-cos-traffic-limit'], String(102_400 * 8));
+    const withoutLimit = new FormData();
+    for (const [k, v] of Object.entries(form.form ?? {}))
+      if (k !== 'x-cos-traffic-limit') withoutLimit.append(k, v);
+    withoutLimit.append('file', new Blob([Buffer.from('small')]), 'x.bin');
+    assert.equal((await fetch(form.url, { method: 'POST', body: withoutLimit })).status, 403);
+    await postForm(form, Buffer.from('small'), 'x.bin');
+    assert.equal((await smh.confirm(form.confirmKey)).status, 200);
+
     const free = await smh.beginTask('multipart', 'flows/unlimited.bin');
     assert.equal(free.headers?.['x-cos-traffic-limit'], undefined);
     started = performance.now();

@@ -271,3 +271,49 @@ for (const impl of implementations) {
     });
   });
 }
+
+describe('S3 object store: copies beyond the single-copy limit', { timeout: 60_000 }, () => {
+  it('copies in UploadPartCopy ranges, byte for byte, and leaves no upload open', async () => {
+    const external = await startTestServer();
+    const settings = s3BucketSettings(
+      defaultConfig({
+        blob: 's3',
+        s3Endpoint: external.url,
+        s3Bucket: external.bucket,
+        s3AccessKeyId: external.accessKeyId,
+        s3SecretAccessKey: external.secretAccessKey,
+        s3Prefix: 'copy test/',
+      }),
+    );
+    const client = createS3Client(settings);
+    // Limits scaled down from S3's 5 GiB so that 12 MiB takes three ranges.
+    const store = new S3ObjectStore({
+      settings,
+      client,
+      clock: { now: () => Date.now() },
+      copy: { singleLimit: 6 * MiB, partSize: 5 * MiB },
+    });
+    const dir = tempDir('mediahost-copy-');
+    try {
+      const library = { id: 'smhcopy' } as unknown as LibraryRecord;
+      const body = randomBytes(12 * MiB);
+      writeFileSync(join(dir, 'big.bin'), body);
+      const from = { library, key: 'smhcopy/source' };
+      const to = { library, key: 'smhcopy/target' };
+      await store.putFile(from, join(dir, 'big.bin'), { contentType: 'video/mp4' });
+      const copied = await store.copyObject(from, to);
+      assert.equal(copied.size, body.length);
+      assert.match(copied.etag, /-3$/, 'three ranges');
+      assert.equal(md5(await bytes(await store.read(to))), md5(body));
+      await assert.rejects(
+        store.copyObject({ library, key: 'smhcopy/missing' }, to),
+        (err) => isAppError(err) && err.code === 'FileNotFound',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      store.close();
+      client.destroy();
+      await external.close();
+    }
+  });
+});

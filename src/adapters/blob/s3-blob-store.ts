@@ -29,7 +29,7 @@ import {
   type BlobStore,
   type BlobWriteResult,
 } from '../../ports/blob-store.ts';
-import { isS3NotFound, type S3BucketSettings } from '../s3/s3-bucket.ts';
+import { copySourceOf, isS3NotFound, type S3BucketSettings } from '../s3/s3-bucket.ts';
 
 /** The smallest part S3 accepts; a write buffers at most PART_SIZE × QUEUE_SIZE bytes. */
 const PART_SIZE = 5 * 1024 * 1024;
@@ -171,7 +171,7 @@ export class S3BlobStore implements BlobStore {
         new CopyObjectCommand({
           Bucket: this.#bucket,
           Key: this.#key(key),
-          CopySource: `${this.#bucket}/${this.#key(source)}`,
+          CopySource: copySourceOf(this.#bucket, this.#key(source)),
         }),
         options.signal ? { abortSignal: options.signal } : {},
       );

@@ -56,6 +56,8 @@ export function cosGrant(input: CosGrantInput): Omit<UploadGrant, 'credentialId'
           { 'q-sign-algorithm': 'sha1' },
           { 'q-ak': input.secretId },
           { 'q-sign-time': keyTime },
+          // The limit is a condition of the policy too, so the form cannot be posted without it.
+          ...Object.entries(limit).map(([name, value]) => ({ [name]: value })),
           ...(input.maxSize !== undefined ? [['content-length-range', 0, input.maxSize]] : []),
         ],
       }),

@@ -24,6 +24,7 @@ import {
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   type S3Client,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AppError } from '../../core/errors.ts';
@@ -48,6 +49,7 @@ import type {
 } from '../../ports/object-store.ts';
 import {
   CRC64_OUTPUT,
+  copySourceOf,
   isS3NotFound,
   objectAddress,
   type S3BucketSettings,
@@ -62,6 +64,8 @@ const MEDIA_URL_SECONDS = 6 * 3600;
 /** How much earlier than now signatures start. */
 const EARLY_MS = 60_000;
 const PUT_PART_SIZE = 16 * 1024 * 1024;
+const SINGLE_COPY_LIMIT = 5 * 1024 ** 3;
+const COPY_PART_SIZE = 1024 ** 3;
 /** How long a health answer is reused. */
 const HEALTH_CACHE_MS = 5000;
 const HEALTH_TIMEOUT_MS = 3000;
@@ -72,6 +76,8 @@ export interface S3ObjectStoreDeps {
   settings: S3BucketSettings;
   client: S3Client;
   clock: Clock;
+  /** Largest object copied in one call, and the ranges of bigger copies (tests make them small). */
+  copy?: { singleLimit: number; partSize: number };
 }
 
 export class S3ObjectStore implements ObjectStore {
@@ -79,6 +85,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly #client: S3Client;
   readonly #clock: Clock;
   readonly #http: S3Http;
+  readonly #copy: { singleLimit: number; partSize: number };
   #health: { answer: ObjectStoreHealth; until: number } | undefined;
   #healthCheck: Promise<ObjectStoreHealth> | undefined;
 
@@ -87,6 +94,10 @@ export class S3ObjectStore implements ObjectStore {
     this.#client = deps.client;
     this.#clock = deps.clock;
     this.#http = new S3Http(deps.settings);
+    this.#copy = {
+      singleLimit: deps.copy?.singleLimit ?? SINGLE_COPY_LIMIT,
+      partSize: deps.copy?.partSize ?? COPY_PART_SIZE,
+    };
   }
 
   close(): void {
@@ -185,6 +196,12 @@ export class S3ObjectStore implements ObjectStore {
       );
     } catch (err) {
       const name = (err as Error).name;
+      if (name === 'InvalidPart' || name === 'InvalidPartOrder') {
+        throw new AppError(
+          'InvalidPart',
+          'A part changed while the upload was being completed; confirm again.',
+        );
+      }
       if (name === 'EntityTooSmall') {
         throw new AppError(
           'MultipartUploadPartTooSmall',
@@ -229,24 +246,61 @@ export class S3ObjectStore implements ObjectStore {
     await this.#client.send(new DeleteObjectCommand(this.#where(loc)));
   }
 
+  /**
+   * Server-side copy: one CopyObject up to the store's single-copy limit (5 GiB on S3), beyond it a
+   * multipart upload of UploadPartCopy ranges, aborted if any part fails.
+   */
   async copyObject(from: ObjectLocation, to: ObjectLocation): Promise<StoredObjectInfo> {
-    const source = `${this.#s.bucket}/${this.keyOf(from)}`;
-    try {
-      await this.#client.send(
-        new CopyObjectCommand({
-          ...this.#where(to),
-          CopySource: encodeURI(source),
-          MetadataDirective: 'COPY',
-        }),
-      );
-    } catch (err) {
-      if (isS3NotFound(err))
-        throw new AppError('FileNotFound', 'The source object is not in the object store.');
-      throw err;
+    const source = await this.headObject(from);
+    if (!source) throw new AppError('FileNotFound', 'The source object is not in the object store.');
+    const copySource = copySourceOf(this.#s.bucket, this.keyOf(from));
+    if (source.size <= this.#copy.singleLimit) {
+      try {
+        await this.#client.send(
+          new CopyObjectCommand({ ...this.#where(to), CopySource: copySource, MetadataDirective: 'COPY' }),
+        );
+      } catch (err) {
+        if (isS3NotFound(err))
+          throw new AppError('FileNotFound', 'The source object is not in the object store.');
+        throw err;
+      }
+    } else {
+      await this.#copyInParts(to, copySource, source);
     }
     const object = await this.headObject(to);
     if (!object) throw new AppError('InternalError', 'the copied object is not in the object store');
     return object;
+  }
+
+  async #copyInParts(to: ObjectLocation, copySource: string, source: StoredObjectInfo): Promise<void> {
+    const uploadId = await this.createMultipartUpload(to, { contentType: source.contentType });
+    try {
+      const parts: { PartNumber: number; ETag: string }[] = [];
+      const size = this.#copy.partSize;
+      for (let first = 0, n = 1; first < source.size; first += size, n++) {
+        const last = Math.min(first + size, source.size) - 1;
+        const out = await this.#client.send(
+          new UploadPartCopyCommand({
+            ...this.#where(to),
+            UploadId: uploadId,
+            PartNumber: n,
+            CopySource: copySource,
+            CopySourceRange: `bytes=${first}-${last}`,
+          }),
+        );
+        parts.push({ PartNumber: n, ETag: out.CopyPartResult?.ETag ?? '' });
+      }
+      await this.#client.send(
+        new CompleteMultipartUploadCommand({
+          ...this.#where(to),
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+    } catch (err) {
+      await this.abortMultipartUpload(to, uploadId).catch(() => {});
+      throw err;
+    }
   }
 
   async grantUpload(loc: ObjectLocation, request: GrantRequest): Promise<UploadGrant> {
@@ -332,6 +386,10 @@ export class S3ObjectStore implements ObjectStore {
     expiresAt: number,
   ): Pick<UploadGrant, 'path' | 'url' | 'form'> {
     const amzDate = amzDateFromDate(new Date(now));
+    // COS-compatible stores limit the upload's rate (bit/s); the policy requires the field as given.
+    const limit: Record<string, string> = request.trafficLimit
+      ? { 'x-cos-traffic-limit': String(request.trafficLimit * 8) }
+      : {};
     const date = amzDate.slice(0, 8);
     const credential = `${this.#s.accessKeyId}/${credentialScope(date, this.#s.region, 's3')}`;
     const policy = Buffer.from(
@@ -344,6 +402,7 @@ export class S3ObjectStore implements ObjectStore {
           { 'x-amz-algorithm': SIGV4_ALGORITHM },
           { 'x-amz-credential': credential },
           { 'x-amz-date': amzDate },
+          ...Object.entries(limit).map(([name, value]) => ({ [name]: value })),
           ...(request.maxSize !== undefined ? [['content-length-range', 0, request.maxSize]] : []),
         ],
       }),
@@ -362,6 +421,7 @@ export class S3ObjectStore implements ObjectStore {
         'x-amz-credential': credential,
         'x-amz-date': amzDate,
         'x-amz-signature': signature,
+        ...limit,
       },
     };
   }

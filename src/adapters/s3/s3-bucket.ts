@@ -103,3 +103,8 @@ export function isS3NotFound(err: unknown): boolean {
   const name = (err as Error | undefined)?.name;
   return name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchUpload' || s3Status(err) === 404;
 }
+
+/** x-amz-copy-source: the bucket and the key, each segment percent-encoded. */
+export function copySourceOf(bucket: string, key: string): string {
+  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
