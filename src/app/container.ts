@@ -30,6 +30,7 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import { JobRunner } from '../worker/job-runner.ts';
 import { mediaHandlers } from '../worker/media-handlers.ts';
 import { Sweeper } from '../worker/sweeper.ts';
+import { uploadHandlers } from '../worker/upload-handlers.ts';
 
 /** The server's public URL: configured, or known once it listens on its port. */
 export interface PublicUrl {
@@ -165,15 +166,18 @@ export async function createContainer(
       concurrency: config.workerConcurrency,
       leaseMs: config.jobLeaseSeconds * 1000,
       pollMs: config.workerPollMilliseconds,
-      handlers: mediaHandlers({
-        store,
-        objects: objectStore,
-        runner: mediaRunner,
-        namespace,
-        clock,
-        logger,
-        workDir: join(config.dataDir, 'work'),
-      }),
+      handlers: {
+        ...uploadHandlers(uploads),
+        ...mediaHandlers({
+          store,
+          objects: objectStore,
+          runner: mediaRunner,
+          namespace,
+          clock,
+          logger,
+          workDir: join(config.dataDir, 'work'),
+        }),
+      },
     });
     const media = new MediaService({
       store,

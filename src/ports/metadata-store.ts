@@ -354,6 +354,14 @@ export interface InodeRepo {
   insert(inode: InodeRecord): Promise<boolean>;
   /** Replaces every field of the inode with this id. */
   update(inode: InodeRecord): Promise<void>;
+  /** Records a file's instant-upload hashes if it still holds the bytes of `objectKey`. */
+  setHashes(
+    libraryId: LibraryId,
+    spaceId: string,
+    id: string,
+    objectKey: string,
+    hashes: { beginningHash: string; fullHash: string },
+  ): Promise<boolean>;
   delete(ids: readonly string[]): Promise<void>;
   /** Ids of every descendant of a directory (not the directory itself). */
   descendants(libraryId: LibraryId, spaceId: string, id: string): Promise<InodeRecord[]>;

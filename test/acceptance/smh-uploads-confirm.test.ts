@@ -30,6 +30,14 @@ interface Listing {
   contents: { name: string; type: string }[];
 }
 
+async function waitForAsync(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const names = async (smh: SmhClient, dir: string): Promise<string[]> =>
   (await expectJson<Listing>(await smh.list(dir), 200)).contents.map((c) => c.name);
 
@@ -357,6 +365,36 @@ describe('SMH instant upload', { timeout: 30_000 }, () => {
     // The copy keeps its bytes when the original goes.
     assert.equal((await admin.request('DELETE', 'file', 'instant/original.bin')).status, 204);
     assert.ok((await smh.download('instant/copy.bin')).body.equals(data));
+  });
+
+  it('a file over 64 MiB is confirmed without reading it; a background job records its hashes', async () => {
+    const data = bytesOf('large-instant', 65 * MiB + 3);
+    const hashes = instantHashes(data);
+    const size = String(data.length);
+    const liar = await smh.beginTask('multipart', 'instant/large-liar.bin', {
+      body: { ...hashes, fullHash: instantHashes(bytesOf('not it', data.length)).fullHash, size },
+    });
+    const begin = await smh.beginTask('multipart', 'instant/large.bin', { body: { ...hashes, size } });
+    for (const task of [begin, liar]) {
+      await putParts(task, [data.subarray(0, 40 * MiB), data.subarray(40 * MiB)]);
+      await smh.confirmFile(task.confirmKey);
+    }
+    const jobs = async () =>
+      (
+        await server.server.container.store.jobs.list({
+          libraryId: server.libraryId as never,
+          kinds: ['instant-hash'],
+          offset: 0,
+          limit: 10,
+        })
+      ).jobs;
+    assert.equal((await jobs()).length, 2, 'two checks queued, in the confirms');
+    await waitForAsync(async () => (await jobs()).every((j) => j.state === 'SUCCEED'), 30_000, 'the checks');
+    const results = (await jobs()).map((j) => j.result as { recorded: boolean });
+    assert.deepEqual(results.map((r) => r.recorded).sort(), [false, true]);
+    // Recorded for the honest upload only: instant upload now finds it.
+    const instant = await smh.begin('simple', 'instant/large-copy.bin', { body: { ...hashes, size } });
+    assert.equal((await expectJson<FileObject>(instant, 200)).size, size);
   });
 
   it('hashes are only matched when declared at begin and true of the bytes', async () => {

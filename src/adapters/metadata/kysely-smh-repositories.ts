@@ -484,6 +484,24 @@ export class KyselyInodeRepo implements InodeRepo {
     await this.db.updateTable('inodes').set(fields).where('id', '=', inode.id).execute();
   }
 
+  async setHashes(
+    libraryId: LibraryId,
+    spaceId: string,
+    id: string,
+    objectKey: string,
+    hashes: { beginningHash: string; fullHash: string },
+  ): Promise<boolean> {
+    const r = await this.db
+      .updateTable('inodes')
+      .set({ beginning_hash: hashes.beginningHash, full_hash: hashes.fullHash })
+      .where('library_id', '=', libraryId)
+      .where('space_id', '=', spaceId)
+      .where('id', '=', id)
+      .where('object_key', '=', objectKey)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   async delete(ids: readonly string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 400) {
       await this.db

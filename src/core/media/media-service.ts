@@ -9,7 +9,7 @@ import type { MediaProbe, MediaRunner } from '../../ports/media-runner.ts';
 import type { InodeRecord, JobRecord, JobState, MetadataStore } from '../../ports/metadata-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { AppError } from '../errors.ts';
-import { randomString } from '../ids.ts';
+import { newJobRecord } from '../jobs/job-record.ts';
 import { splitExtension } from '../namespace/names.ts';
 import { newInodeId } from '../namespace/namespace-service.ts';
 import { type AccessContext, requireAnyGrant } from '../tokens/access.ts';
@@ -27,7 +27,6 @@ import {
 export const MAX_INPUTS = 20;
 const MAX_LIST = 100;
 const FORCE_WAIT_MS = 15_000;
-const LOWER36 = '0123456789abcdefghijklmnopqrstuvwxyz';
 
 export interface MediaSourceRef {
   assetId: string;
@@ -106,9 +105,7 @@ function callbackOf(raw: unknown): string | undefined {
   return url.toString();
 }
 
-export function newTaskId(now: number): string {
-  return `${now.toString(36)}${randomString(14, LOWER36)}`;
-}
+export { newTaskId } from '../jobs/job-record.ts';
 
 export class MediaService {
   readonly #d: MediaServiceDeps;
@@ -148,31 +145,13 @@ export class MediaService {
     kind: MediaKind,
     input: { payload: unknown; spaceId: string; assetId: string; priority: number },
   ): JobRecord {
-    const now = this.#d.clock.now();
-    return {
-      id: newTaskId(now),
+    return newJobRecord({
       kind,
       libraryId: ctx.library.id,
-      spaceId: input.spaceId,
-      state: 'WAITING',
-      priority: input.priority,
-      payload: input.payload,
-      progress: 0,
-      attempts: 0,
+      ...input,
       maxAttempts: this.#d.maxAttempts,
-      leaseOwner: null,
-      leaseUntil: null,
-      runAfter: now,
-      cancelRequested: false,
-      assetId: input.assetId,
-      result: null,
-      errorCode: null,
-      errorMsg: null,
-      createdAt: now,
-      startedAt: null,
-      endedAt: null,
-      updatedAt: now,
-    };
+      now: this.#d.clock.now(),
+    });
   }
 
   /** POST /v1/{project_id}/asset/editing/tasks */

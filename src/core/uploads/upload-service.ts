@@ -11,6 +11,7 @@ import type {
   ConflictStrategy,
   InodeAttributes,
   InodeRecord,
+  JobRecord,
   MetadataStore,
   SpaceRecord,
   UploadFlavour,
@@ -25,6 +26,7 @@ import type {
 } from '../../ports/object-store.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { randomString } from '../ids.ts';
+import { newJobRecord } from '../jobs/job-record.ts';
 import { contentTypeOf, validateName } from '../namespace/names.ts';
 import { type NamespaceService, newObjectKey, ROOT } from '../namespace/namespace-service.ts';
 import type { SpaceService } from '../spaces/space-service.ts';
@@ -42,6 +44,21 @@ const STUCK_CONFIRMING_MS = 5 * 60_000;
 const LOWER36 = '0123456789abcdefghijklmnopqrstuvwxyz';
 const STATUS_GRANT_REUSE_MS = 30_000;
 const STATUS_GRANT_CACHE = 10_000;
+/** Files up to this size have their instant-upload hashes checked during confirm; larger ones after. */
+const SYNC_HASH_LIMIT = 64 * MiB;
+/** The job that checks the instant-upload hashes of a large file after its confirm. */
+export const INSTANT_HASH_JOB = 'instant-hash';
+const INSTANT_HASH_ATTEMPTS = 3;
+/** Below media tasks: the check only makes later uploads faster. */
+const INSTANT_HASH_PRIORITY = -5;
+
+interface InstantHashPayload {
+  inodeId: string;
+  objectKey: string;
+  beginningHash: string;
+  fullHash?: string;
+}
+
 /** How long a confirmed task answers a repeated confirm. */
 const CONFIRMED_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
@@ -528,7 +545,10 @@ export class UploadService {
       );
       throw err;
     }
-    const hashes = await this.#verifiedHashes(ctx, task);
+    // The declared hashes are recorded only once the bytes are shown to match them: here for a small
+    // file, by a background job (which reads the whole file) for a large one, so confirm stays prompt.
+    const hashLater = task.options.beginningHash !== undefined && object.size > SYNC_HASH_LIMIT;
+    const hashes = hashLater ? undefined : await this.#verifiedHashes(ctx, task);
     const fileKey = task.options.staged ? newObjectKey(ctx.library.id) : task.objectKey;
     if (task.options.staged) {
       try {
@@ -574,6 +594,26 @@ export class UploadService {
         });
         if (!done)
           throw new AppError('PathConflict', 'The upload task changed while it was being confirmed.');
+        if (hashLater) {
+          const payload: InstantHashPayload = {
+            inodeId: result.inode.id,
+            objectKey: fileKey,
+            beginningHash: task.options.beginningHash!.toLowerCase(),
+            ...(task.options.fullHash ? { fullHash: task.options.fullHash.toLowerCase() } : {}),
+          };
+          await tx.jobs.insert(
+            newJobRecord({
+              kind: INSTANT_HASH_JOB,
+              libraryId: ctx.library.id,
+              spaceId: space.id,
+              payload,
+              priority: INSTANT_HASH_PRIORITY,
+              maxAttempts: INSTANT_HASH_ATTEMPTS,
+              assetId: null,
+              now: this.#d.clock.now(),
+            }),
+          );
+        }
         return { ...result, path: await this.#d.namespace.pathOf(tx, result.inode) };
       });
       await this.#d.namespace.discardObjects(ctx, [placed.displacedObjectKey]);
@@ -624,6 +664,37 @@ export class UploadService {
       path: await this.#d.namespace.pathOf(this.#d.store, inode),
       isOverwritten: task.strategy === 'overwrite',
     };
+  }
+
+  /**
+   * The instant-hash job: reads a confirmed file and records the hashes its upload declared if the
+   * bytes match them and the file still holds those bytes. Returns what it found, for the job record.
+   */
+  async verifyInstantHashes(
+    job: Pick<JobRecord, 'libraryId' | 'spaceId' | 'payload'>,
+    signal: AbortSignal,
+  ): Promise<{ recorded: boolean; reason?: string }> {
+    const p = job.payload as InstantHashPayload;
+    const library = await this.#d.store.libraries.get(job.libraryId);
+    const inode = library && (await this.#d.store.inodes.get(job.libraryId, job.spaceId ?? '-', p.inodeId));
+    if (!library || inode?.objectKey !== p.objectKey) return { recorded: false, reason: 'the file changed' };
+    const hashes = await instantHashes(
+      await this.#d.objects.read({ library, key: p.objectKey }, undefined, signal),
+    );
+    if (
+      hashes.beginningHash !== p.beginningHash ||
+      (p.fullHash !== undefined && hashes.fullHash !== p.fullHash)
+    ) {
+      return { recorded: false, reason: 'the bytes do not match the declared hashes' };
+    }
+    const recorded = await this.#d.store.inodes.setHashes(
+      job.libraryId,
+      inode.spaceId,
+      inode.id,
+      p.objectKey,
+      hashes,
+    );
+    return recorded ? { recorded } : { recorded, reason: 'the file changed' };
   }
 
   /** Hashes for instant upload, recorded only when the client declared them and the bytes agree. */
