@@ -84,3 +84,24 @@ export async function serveChild(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Runs `work` from `concurrency` loops for `seconds`; returns completed operations per second. */
+export async function rate(
+  seconds: number,
+  concurrency: number,
+  work: (i: number) => Promise<void>,
+): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await work(next++);
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}

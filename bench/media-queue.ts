@@ -4,46 +4,33 @@
 //    timer, complete and the end transaction), beside a baseline of the bare INSERT + UPDATE a task needs;
 //  - listing 1,000 queued editing tasks over HTTP (GET …/asset/editing/tasks, 100 per page, with total).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createContainer } from '../src/app/container.ts';
 import { startServer } from '../src/app/lifecycle.ts';
 import { defaultConfig } from '../src/config/load.ts';
 import type { Config } from '../src/config/schema.ts';
-import { newTaskId } from '../src/core/media/media-service.ts';
+import { newJobRecord } from '../src/core/jobs/job-record.ts';
 import type { JobRecord, MetadataStore } from '../src/ports/metadata-store.ts';
 import { JobRunner } from '../src/worker/job-runner.ts';
 import { findPostgresBinaries, startPostgres } from '../test/helpers/postgres.ts';
+import { machineLine } from './lib.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const JOBS = Number(args.get('jobs') ?? 2000);
 const LISTED = Number(args.get('listed') ?? 1000);
 
 function job(libraryId: string, kind: string, now: number): JobRecord {
-  return {
-    id: newTaskId(now) + Math.random().toString(36).slice(2, 6),
+  return newJobRecord({
     kind,
     libraryId: libraryId as JobRecord['libraryId'],
     spaceId: '-',
-    state: 'WAITING',
-    priority: 0,
     payload: { note: 'benchmark' },
-    progress: 0,
-    attempts: 0,
+    priority: 0,
     maxAttempts: 3,
-    leaseOwner: null,
-    leaseUntil: null,
-    runAfter: now,
-    cancelRequested: false,
     assetId: null,
-    result: null,
-    errorCode: null,
-    errorMsg: null,
-    createdAt: now,
-    startedAt: null,
-    endedAt: null,
-    updatedAt: now,
-  };
+    now,
+  });
 }
 
 async function queueOverhead(store: MetadataStore, libraryId: string, concurrency: number): Promise<number> {
@@ -160,9 +147,7 @@ async function measureListing(): Promise<void> {
   }
 }
 
-process.stdout.write(
-  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}\n`,
-);
+process.stdout.write(machineLine());
 await measureStore('SQLite', {});
 if ('reason' in findPostgresBinaries()) {
   process.stdout.write('PostgreSQL: skipped, server binaries not found\n');

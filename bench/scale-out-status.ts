@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres } from '../test/helpers/postgres.ts';
-import { agent, CLI, call, machineLine, type ServeChild, serveChild } from './lib.ts';
+import { agent, CLI, call, machineLine, rate, type ServeChild, serveChild } from './lib.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const TASKS = Number(args.get('tasks') ?? 200);
@@ -63,18 +63,8 @@ async function measure(
   work: (i: number) => Promise<void>,
 ): Promise<{ rate: number; cpu: string }> {
   const before = watched.map((w) => cpuSeconds(w.pid, w.withChildren === true));
-  const deadline = performance.now() + SECONDS * 1000;
-  let done = 0;
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < deadline) {
-        await work(next++);
-        done++;
-      }
-    }),
-  );
+  const ops = await rate(SECONDS, CONCURRENCY, work);
   const elapsed = (performance.now() - started) / 1000;
   const cpu = watched
     .map(
@@ -82,7 +72,7 @@ async function measure(
         `${w.name} ${Math.round(((cpuSeconds(w.pid, w.withChildren === true) - before[i]!) / elapsed) * 100)}%`,
     )
     .join(', ');
-  return { rate: done / elapsed, cpu };
+  return { rate: ops, cpu };
 }
 
 async function main(): Promise<void> {

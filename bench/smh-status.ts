@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createContainer } from '../src/app/container.ts';
 import { defaultConfig } from '../src/config/load.ts';
 import type { BlobKey, UploadId } from '../src/core/ids.ts';
-import { agent, CLI, call, machineLine, serveChild } from './lib.ts';
+import { agent, CLI, call, machineLine, rate, serveChild } from './lib.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const BIG_PARTS = Number(args.get('big-parts') ?? 10_000);
@@ -22,27 +22,6 @@ const TASKS = Number(args.get('tasks') ?? 1000);
 const PARTS = Number(args.get('parts') ?? 100);
 const SECONDS = Number(args.get('seconds') ?? 8);
 const CONCURRENCY = Number(args.get('concurrency') ?? 32);
-
-/** Runs `work` from `concurrency` loops for `seconds`; returns completed operations per second. */
-async function rate(
-  seconds: number,
-  concurrency: number,
-  work: (i: number) => Promise<void>,
-): Promise<number> {
-  const deadline = performance.now() + seconds * 1000;
-  let done = 0;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        await work(next++);
-        done++;
-      }
-    }),
-  );
-  return done / ((performance.now() - started) / 1000);
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

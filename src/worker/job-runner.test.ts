@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KyselyMetadataStore } from '../adapters/metadata/kysely-metadata-store.ts';
 import { openSqliteStore } from '../adapters/metadata/sqlite/store.ts';
 import type { LibraryId } from '../core/ids.ts';
+import { newJobRecord } from '../core/jobs/job-record.ts';
 import { silentLogger } from '../ports/logger.ts';
 import type { JobRecord, JobRepo, MetadataStore } from '../ports/metadata-store.ts';
 import { type JobContext, JobRunner } from './job-runner.ts';
@@ -13,30 +14,16 @@ import { type JobContext, JobRunner } from './job-runner.ts';
 const LEASE_MS = 2000;
 
 function waitingJob(kind: string, now: number): JobRecord {
-  return {
-    id: `job-${kind}-${now}`,
+  return newJobRecord({
     kind,
     libraryId: 'smhrunner' as LibraryId,
     spaceId: '-',
-    state: 'WAITING',
-    priority: 0,
     payload: {},
-    progress: 0,
-    attempts: 0,
+    priority: 0,
     maxAttempts: 3,
-    leaseOwner: null,
-    leaseUntil: null,
-    runAfter: now,
-    cancelRequested: false,
     assetId: null,
-    result: null,
-    errorCode: null,
-    errorMsg: null,
-    createdAt: now,
-    startedAt: null,
-    endedAt: null,
-    updatedAt: now,
-  };
+    now,
+  });
 }
 
 /** The store with some of its job-queue methods replaced (the rest still reach the database). */

@@ -4,6 +4,7 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAppError } from '../core/errors.ts';
+import { newJobRecord } from '../core/jobs/job-record.ts';
 import {
   type ClipInput,
   checkEdit,
@@ -13,12 +14,11 @@ import {
   planTranscode,
   TEMPLATE_GROUPS,
 } from '../core/media/edit-plan.ts';
-import {
-  type EditPayload,
-  type MediaSourceRef,
-  newTaskId,
-  type SnapshotPayload,
-  type TranscodePayload,
+import type {
+  EditPayload,
+  MediaSourceRef,
+  SnapshotPayload,
+  TranscodePayload,
 } from '../core/media/media-service.ts';
 import { contentTypeOf } from '../core/namespace/names.ts';
 import { type NamespaceService, newObjectKey, ROOT } from '../core/namespace/namespace-service.ts';
@@ -330,44 +330,32 @@ async function enqueueCallback(
   const url = (job.payload as { callbackUrl?: string }).callbackUrl;
   if (!url) return;
   const now = clock.now();
-  await tx.jobs.insert({
-    id: newTaskId(now),
-    kind: 'callback',
-    libraryId: job.libraryId,
-    spaceId: job.spaceId,
-    state: 'WAITING',
-    priority: 10,
-    payload: {
-      url,
-      body: {
-        event_type: EVENT_TYPES[job.kind] ?? `${job.kind}Complete`,
-        edit_info: {
-          status: state,
-          projectId: job.libraryId,
-          assetId: job.assetId,
-          taskId: job.id,
-          ...(state === 'SUCCEED'
-            ? {}
-            : { error_code: end.errorCode ?? state, error_msg: end.errorMsg ?? '' }),
+  await tx.jobs.insert(
+    newJobRecord({
+      kind: 'callback',
+      libraryId: job.libraryId,
+      spaceId: job.spaceId,
+      priority: 10,
+      payload: {
+        url,
+        body: {
+          event_type: EVENT_TYPES[job.kind] ?? `${job.kind}Complete`,
+          edit_info: {
+            status: state,
+            projectId: job.libraryId,
+            assetId: job.assetId,
+            taskId: job.id,
+            ...(state === 'SUCCEED'
+              ? {}
+              : { error_code: end.errorCode ?? state, error_msg: end.errorMsg ?? '' }),
+          },
         },
       },
-    },
-    progress: 0,
-    attempts: 0,
-    maxAttempts: CALLBACK_ATTEMPTS,
-    leaseOwner: null,
-    leaseUntil: null,
-    runAfter: now,
-    cancelRequested: false,
-    assetId: job.assetId,
-    result: null,
-    errorCode: null,
-    errorMsg: null,
-    createdAt: now,
-    startedAt: null,
-    endedAt: null,
-    updatedAt: now,
-  });
+      maxAttempts: CALLBACK_ATTEMPTS,
+      assetId: job.assetId,
+      now,
+    }),
+  );
 }
 
 export function mediaHandlers(deps: MediaHandlerDeps): Record<string, JobHandler> {

@@ -368,7 +368,9 @@ for (const impl of implementations) {
         cutoff = Date.now();
         await sleep(20);
         for (let i = 0; i < 6; i++) yield randomBytes(MiB);
-        await sleep(300);
+        // Time for the part sent after the cutoff to be stored (another node sees stored parts only),
+        // with room to spare on a loaded machine.
+        await sleep(1500);
         reachedStall();
         await released;
         yield randomBytes(1000);

@@ -105,8 +105,6 @@ function callbackOf(raw: unknown): string | undefined {
   return url.toString();
 }
 
-export { newTaskId } from '../jobs/job-record.ts';
-
 export class MediaService {
   readonly #d: MediaServiceDeps;
 

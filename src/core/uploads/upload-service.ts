@@ -490,6 +490,17 @@ export class UploadService {
     return object;
   }
 
+  /** A confirm that did not finish hands the task back to `uploading`, for another try. */
+  async #reopen(confirmKey: string): Promise<void> {
+    await this.#d.store.uploadTasks.transition(
+      confirmKey,
+      'confirming',
+      'uploading',
+      {},
+      this.#d.clock.now(),
+    );
+  }
+
   async #markObjectReady(task: UploadTaskRecord): Promise<void> {
     await this.#d.store.uploadTasks.update(
       task.confirmKey,
@@ -536,13 +547,7 @@ export class UploadService {
       }
       await this.#d.spaces.checkQuota(space, object.size - replaced);
     } catch (err) {
-      await this.#d.store.uploadTasks.transition(
-        confirmKey,
-        'confirming',
-        'uploading',
-        {},
-        this.#d.clock.now(),
-      );
+      await this.#reopen(confirmKey);
       throw err;
     }
     // The declared hashes are recorded only once the bytes are shown to match them: here for a small
@@ -557,13 +562,7 @@ export class UploadService {
           key: fileKey,
         });
       } catch (err) {
-        await this.#d.store.uploadTasks.transition(
-          confirmKey,
-          'confirming',
-          'uploading',
-          {},
-          this.#d.clock.now(),
-        );
+        await this.#reopen(confirmKey);
         throw err;
       }
     }
@@ -623,13 +622,7 @@ export class UploadService {
     } catch (err) {
       if (task.options.staged) await this.#d.namespace.discardObjects(ctx, [fileKey]);
       // The bytes stay (objectReady) so a later confirm, perhaps with another strategy, can finish.
-      await this.#d.store.uploadTasks.transition(
-        confirmKey,
-        'confirming',
-        'uploading',
-        {},
-        this.#d.clock.now(),
-      );
+      await this.#reopen(confirmKey);
       throw err;
     }
   }
