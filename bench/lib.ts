@@ -1,6 +1,7 @@
 // What the benchmarks share: the machine line, a kept-alive HTTP client, and `mediahost serve` as a
 // child process with request logging off, ready once /healthz answers.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
@@ -104,4 +105,30 @@ export async function rate(
     }),
   );
   return done / ((performance.now() - started) / 1000);
+}
+
+/** Clock ticks per second of /proc/PID/stat times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** Parent and CPU seconds used (user + system) of a process, from /proc; undefined once it is gone. */
+function procStat(pid: number): { ppid: number; cpu: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of a process, with its children's for PostgreSQL (each connection is a child). */
+export function cpuSeconds(pid: number, withChildren: boolean): number {
+  let total = procStat(pid)?.cpu ?? 0;
+  if (!withChildren) return total;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = procStat(Number(name));
+    if (stat?.ppid === pid) total += stat.cpu;
+  }
+  return total;
 }

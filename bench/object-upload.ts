@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Digester } from '../src/lib/checksums.ts';
 import { signCosRequest } from '../src/lib/cos-signature.ts';
+import { cpuSeconds } from './lib.ts';
 
 const MiB = 1024 * 1024;
 const ROOT = join(import.meta.dirname, '..');
@@ -146,12 +147,25 @@ function signer(url: string, lib: Library) {
   };
 }
 
-/** Uploads `total` bytes as PART-sized PUTs, IN_FLIGHT at a time; returns MB/s. */
-async function pushParts(total: number, put: (n: number, body: Buffer) => Promise<number>): Promise<number> {
+interface Pushed {
+  mbps: number;
+  /** CPU seconds per GiB stored, of the server and of this client. */
+  serverCpu: number;
+  clientCpu: number;
+}
+
+/** Uploads `total` bytes as PART-sized PUTs, IN_FLIGHT at a time, to the server `pid`. */
+async function pushParts(
+  total: number,
+  pid: number,
+  put: (n: number, body: Buffer) => Promise<number>,
+): Promise<Pushed> {
   const body = Buffer.alloc(PART);
   for (let i = 0; i < body.length; i += 4096) body.writeUInt32LE(i, i);
   const parts = Math.ceil(total / PART);
   let next = 1;
+  const serverBefore = cpuSeconds(pid, false);
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
@@ -163,20 +177,30 @@ async function pushParts(total: number, put: (n: number, body: Buffer) => Promis
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return (parts * PART) / MiB / seconds;
+  const client = process.cpuUsage(clientBefore);
+  const gib = (parts * PART) / 2 ** 30;
+  return {
+    mbps: (parts * PART) / MiB / seconds,
+    serverCpu: (cpuSeconds(pid, false) - serverBefore) / gib,
+    clientCpu: (client.user + client.system) / 1e6 / gib,
+  };
+}
+
+function cpuLine(p: Pushed): string {
+  return `CPU per GiB: server ${p.serverCpu.toFixed(2)} s, client ${p.clientCpu.toFixed(2)} s`;
 }
 
 async function uploadTo(
   target: Target & { library: Library },
   total: number,
   key: string,
-): Promise<{ mbps: number; uploadId: string }> {
+): Promise<Pushed & { uploadId: string }> {
   const sign = signer(target.url, target.library);
   const init = sign('POST', key, { uploads: '' });
   const created = await send(target.url, 'POST', init.path, undefined, init.headers);
   const uploadId = /<UploadId>([^<]+)</.exec(created.text)?.[1];
   if (!uploadId) throw new Error(`initiate failed: ${created.status} ${created.text}`);
-  const mbps = await pushParts(total, async (n, body) => {
+  const pushed = await pushParts(total, target.pid, async (n, body) => {
     const r = sign(
       'PUT',
       key,
@@ -185,7 +209,7 @@ async function uploadTo(
     );
     return (await send(target.url, 'PUT', r.path, body, r.headers)).status;
   });
-  return { mbps, uploadId };
+  return { ...pushed, uploadId };
 }
 
 function peakRssMiB(pid: number): number {
@@ -249,15 +273,17 @@ async function main(): Promise<void> {
 
   const bareDir = mkdtempSync(join(tmpdir(), 'mediahost-bench-bare-'));
   const bare = await startBare(bareDir);
-  const bareMbps = await pushParts(
+  const barePushed = await pushParts(
     TOTAL,
+    bare.pid,
     async (n, body) =>
       (await send(bare.url, 'PUT', `/part-${n}`, body, { 'content-length': String(body.length) })).status,
   );
+  const bareMbps = barePushed.mbps;
   await bare.stop();
   rmSync(bareDir, { recursive: true, force: true });
   process.stdout.write(
-    `(a) bare Node server, ${TOTAL / MiB} MiB in 8 MiB PUTs x${IN_FLIGHT}: ${bareMbps.toFixed(0)} MiB/s\n`,
+    `(a) bare Node server, ${TOTAL / MiB} MiB in 8 MiB PUTs x${IN_FLIGHT}: ${bareMbps.toFixed(0)} MiB/s; ${cpuLine(barePushed)}\n`,
   );
 
   const dir = mkdtempSync(join(tmpdir(), 'mediahost-bench-'));
@@ -266,10 +292,11 @@ async function main(): Promise<void> {
   let rss: number;
   let bigMbps: number;
   try {
-    const { mbps } = await uploadTo(server, TOTAL, 'one-gib');
+    const one = await uploadTo(server, TOTAL, 'one-gib');
+    const mbps = one.mbps;
     ratio = mbps / bareMbps;
     process.stdout.write(
-      `(b) mediahost UploadPart, same load: ${mbps.toFixed(0)} MiB/s = ${(ratio * 100).toFixed(0)}% of (a) (target >= 80%)\n`,
+      `(b) mediahost UploadPart, same load: ${mbps.toFixed(0)} MiB/s = ${(ratio * 100).toFixed(0)}% of (a) (target >= 80%); ${cpuLine(one)}\n`,
     );
     const big = await uploadTo(server, BIG, 'five-gib');
     bigMbps = big.mbps;

@@ -7,18 +7,17 @@
 // The fixture is TASKS live multipart tasks with PARTS parts each, uploaded to the store for real:
 // every status lists its parts there, as it does in production.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres } from '../test/helpers/postgres.ts';
-import { agent, CLI, call, machineLine, rate, type ServeChild, serveChild } from './lib.ts';
+import { agent, CLI, call, cpuSeconds, machineLine, rate, type ServeChild, serveChild } from './lib.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const TASKS = Number(args.get('tasks') ?? 200);
 const PARTS = Number(args.get('parts') ?? 10);
 const SECONDS = Number(args.get('seconds') ?? 8);
 const CONCURRENCY = Number(args.get('concurrency') ?? 32);
-const TICKS_PER_SECOND = 100;
 
 function createLibrary(env: Record<string, string>): {
   libraryId: string;
@@ -32,29 +31,6 @@ function createLibrary(env: Record<string, string>): {
     encoding: 'utf8',
   });
   return JSON.parse(out);
-}
-
-/** Parent and CPU seconds used (user + system) of a process, from /proc; undefined once it is gone. */
-function procStat(pid: number): { ppid: number; cpu: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU seconds of a process, with its children's for PostgreSQL (each connection is a child). */
-function cpuSeconds(pid: number, withChildren: boolean): number {
-  let total = procStat(pid)?.cpu ?? 0;
-  if (!withChildren) return total;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = procStat(Number(name));
-    if (stat?.ppid === pid) total += stat.cpu;
-  }
-  return total;
 }
 
 /** Runs `work` from CONCURRENCY loops for SECONDS; returns operations per second and CPU use. */
