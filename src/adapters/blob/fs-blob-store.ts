@@ -15,7 +15,20 @@ import {
 } from '../../ports/blob-store.ts';
 
 const TMP = '.tmp';
-const WRITE_BATCH = 1024 * 1024;
+/**
+ * Socket chunks are written as they arrive (only smaller ones are gathered up to this size): the
+ * kernel copies a chunk into the page cache while it is still in the CPU cache. Gathering 1 MiB per
+ * writev saved system calls but cost more: with 4 bodies streaming in, the server used about a third
+ * more CPU per GiB stored.
+ */
+const WRITE_BATCH = 64 * 1024;
+/**
+ * Bytes written between early writebacks. While a body streams in, an fdatasync is started (not
+ * awaited) each time this much more has been written, so the disk works while the network does and
+ * the fsync before the rename only has the tail left to flush. Measured with 8 MiB bodies, 4 at a
+ * time: one fsync at the end costs a quarter of the throughput; overlapped, a few percent.
+ */
+const EARLY_SYNC_BYTES = 2 * 1024 * 1024;
 
 /** The buffers that remain after the first `written` bytes of a partial writev. */
 function remainder(buffers: readonly Uint8Array[], written: number): Uint8Array[] {
@@ -82,9 +95,14 @@ export class FsBlobStore implements BlobStore {
     const tmpPath = join(this.#tmp, `${key}.${randomHex(4)}`);
     const fh = await open(tmpPath, 'wx');
     let size = 0;
+    // At most one early writeback in flight; it is always awaited before the handle is closed, and
+    // its error fails the write (Linux reports a writeback error once: a later fsync may not).
+    let writeback: Promise<void> | undefined;
+    let writebackError: unknown;
+    let syncedUpTo = 0;
     try {
       const chunks = options.signal ? untilAborted(source, options.signal) : source;
-      // Socket-sized chunks are gathered into ~1 MiB writev calls: far fewer system calls, no copy.
+      // Chunks smaller than WRITE_BATCH are gathered into one writev; nothing is copied.
       let pending: Uint8Array[] = [];
       let pendingBytes = 0;
       const flush = async (): Promise<void> => {
@@ -103,14 +121,30 @@ export class FsBlobStore implements BlobStore {
         pendingBytes += chunk.length;
         size += chunk.length;
         if (pendingBytes >= WRITE_BATCH) await flush();
+        if (!writeback && size - pendingBytes - syncedUpTo >= EARLY_SYNC_BYTES) {
+          syncedUpTo = size - pendingBytes;
+          writeback = fh.datasync().then(
+            () => {
+              writeback = undefined;
+            },
+            (err: unknown) => {
+              writebackError ??= err;
+              writeback = undefined;
+            },
+          );
+        }
+        if (writebackError) throw writebackError;
       }
       await flush();
+      await writeback;
+      if (writebackError) throw writebackError;
       // Bytes reach the disk before the rename publishes them under their key.
       await fh.sync();
       await fh.close();
       await this.#commit(tmpPath, key);
       return { key, size };
     } catch (err) {
+      await writeback;
       await fh.close().catch(() => {});
       await unlink(tmpPath).catch(() => {});
       throw err;
