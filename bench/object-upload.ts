@@ -55,15 +55,17 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 const BARE_SERVER = `
 const http = require('node:http'); const fs = require('node:fs'); const { pipeline } = require('node:stream/promises');
-const dir = process.argv[1]; let n = 0;
+const dir = process.argv[1]; const flush = process.argv[2] === 'fsync'; let n = 0;
 http.createServer(async (req, res) => {
-  try { await pipeline(req, fs.createWriteStream(dir + '/' + (n++))); res.end(); }
+  try { await pipeline(req, fs.createWriteStream(dir + '/' + (n++), { flush })); res.end(); }
   catch { res.statusCode = 500; res.end(); }
 }).listen(0, '127.0.0.1', function () { console.log('listening ' + this.address().port); });
 `;
 
-async function startBare(dir: string): Promise<Target> {
-  const child = spawn(process.execPath, ['-e', BARE_SERVER, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** The bare server; with `fsync`, each body is flushed to the disk before its response (as mediahost does). */
+async function startBare(dir: string, fsync = false): Promise<Target> {
+  const args = ['-e', BARE_SERVER, dir, ...(fsync ? ['fsync'] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await waitForLine(child, (l) => (l.startsWith('listening ') ? l.slice(10) : undefined));
   return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: stopper(child) };
 }
@@ -271,19 +273,29 @@ async function main(): Promise<void> {
   process.stdout.write(`machine: ${machine}\n`);
   process.stdout.write(`MD5 + CRC-64 on one core: ${hashCeiling().toFixed(0)} MiB/s\n`);
 
-  const bareDir = mkdtempSync(join(tmpdir(), 'mediahost-bench-bare-'));
-  const bare = await startBare(bareDir);
-  const barePushed = await pushParts(
-    TOTAL,
-    bare.pid,
-    async (n, body) =>
-      (await send(bare.url, 'PUT', `/part-${n}`, body, { 'content-length': String(body.length) })).status,
-  );
+  const bareRun = async (fsync: boolean): Promise<Pushed> => {
+    const bareDir = mkdtempSync(join(tmpdir(), 'mediahost-bench-bare-'));
+    const bare = await startBare(bareDir, fsync);
+    try {
+      return await pushParts(
+        TOTAL,
+        bare.pid,
+        async (n, body) =>
+          (await send(bare.url, 'PUT', `/part-${n}`, body, { 'content-length': String(body.length) })).status,
+      );
+    } finally {
+      await bare.stop();
+      rmSync(bareDir, { recursive: true, force: true });
+    }
+  };
+  const barePushed = await bareRun(false);
   const bareMbps = barePushed.mbps;
-  await bare.stop();
-  rmSync(bareDir, { recursive: true, force: true });
   process.stdout.write(
     `(a) bare Node server, ${TOTAL / MiB} MiB in 8 MiB PUTs x${IN_FLIGHT}: ${bareMbps.toFixed(0)} MiB/s; ${cpuLine(barePushed)}\n`,
+  );
+  const durable = await bareRun(true);
+  process.stdout.write(
+    `    the same server with an fsync per body: ${durable.mbps.toFixed(0)} MiB/s = ${((durable.mbps / bareMbps) * 100).toFixed(0)}% of (a); ${cpuLine(durable)}\n`,
   );
 
   const dir = mkdtempSync(join(tmpdir(), 'mediahost-bench-'));
