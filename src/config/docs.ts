@@ -30,5 +30,14 @@ export function renderConfigurationDoc(): string {
     '|---|---|---|---|---|',
     ...rows,
     '',
+    '## Garbage collector flags',
+    '',
+    '`mediahost serve` starts Node with `--max-semi-space-size=2` (it replaces itself once at start, keeping',
+    "its process id) and sets V8's `--external-memory-accounted-in-global-limit`: a server that streams",
+    "request bodies allocates one buffer per socket read, and with V8's defaults those buffers were",
+    'reclaimed by full collections instead of young-generation ones (bench/README.md has the figures).',
+    'A young-generation size given in `NODE_OPTIONS` or on the node command line is kept as given.',
+    "`MEDIAHOST_NO_V8_FLAGS=1` starts with V8's defaults.",
+    '',
   ].join('\n');
 }

@@ -3,7 +3,7 @@
 // in-flight requests finish.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -127,6 +127,30 @@ describe('server lifecycle', { timeout: 120_000 }, () => {
     assert.equal(invalid.code, 2);
     assert.match(invalid.stderr, /lower-case letters, digits and hyphens/);
     await server.kill('SIGTERM');
+  });
+
+  it('serve keeps its process id while it restarts itself with the V8 flags, unless told not to', async () => {
+    const commandLine = (server: ChildServer) =>
+      readFileSync(`/proc/${server.process.pid}/cmdline`, 'utf8').split('\0');
+    const start = async (env: Record<string, string>) => {
+      const dataDir = tempDir();
+      dirs.push(dataDir);
+      const server = await spawnServer(['--port', '0', '--data-dir', dataDir], env);
+      children.push(server);
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+      return server;
+    };
+    // The listening process is the one spawned (same pid), now started with the flag.
+    const tuned = await start({});
+    assert.ok(commandLine(tuned).includes('--max-semi-space-size=2'), commandLine(tuned).join(' '));
+    assert.equal(await tuned.kill('SIGTERM'), 0);
+
+    const own = await start({ NODE_OPTIONS: '--max-semi-space-size=8' });
+    assert.ok(!commandLine(own).includes('--max-semi-space-size=2'), 'the operator chose a size');
+    const plain = await start({ MEDIAHOST_NO_V8_FLAGS: '1' });
+    assert.ok(!commandLine(plain).includes('--max-semi-space-size=2'), 'MEDIAHOST_NO_V8_FLAGS=1');
+    await own.kill('SIGTERM');
+    await plain.kill('SIGTERM');
   });
 
   it('SIGTERM lets an in-flight upload finish, refuses new work, and exits 0', async () => {
