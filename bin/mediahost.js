@@ -10,7 +10,9 @@
 //
 // The young generation is sized when V8 starts, so `serve` first replaces itself (execve: the same
 // process id, so signals and supervisors see no difference) with a Node started with that flag,
-// unless the operator already chose a size. The other flag can be set at run time.
+// unless the operator already chose a size. The other flag can be set at run time. The restart also
+// caps glibc's malloc arenas at 2 (MALLOC_ARENA_MAX, unless already set): with glibc's default of
+// up to 8 per core, buffers freed on different threads stayed resident apart, ~10 MiB more at peak.
 import process from 'node:process';
 import { setFlagsFromString } from 'node:v8';
 
@@ -25,7 +27,8 @@ function youngGenerationChosen() {
 if (process.argv[2] === 'serve' && !process.env.MEDIAHOST_NO_V8_FLAGS) {
   if (typeof process.execve === 'function' && !youngGenerationChosen()) {
     const args = [...START_FLAGS, ...process.execArgv, ...process.argv.slice(1)];
-    process.execve(process.execPath, [process.execPath, ...args]);
+    const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+    process.execve(process.execPath, [process.execPath, ...args], env);
   }
   // The flag exists from V8 13 (Node 24); older versions would print a warning for it.
   if (Number(process.versions.node.split('.')[0]) >= 24) setFlagsFromString(RUNTIME_FLAGS);

@@ -36,7 +36,8 @@ export function renderConfigurationDoc(): string {
     "its process id) and sets V8's `--external-memory-accounted-in-global-limit`: a server that streams",
     "request bodies allocates one buffer per socket read, and with V8's defaults those buffers were",
     'reclaimed by full collections instead of young-generation ones (bench/README.md has the figures).',
-    'A young-generation size given in `NODE_OPTIONS` or on the node command line is kept as given.',
+    'The restart also sets `MALLOC_ARENA_MAX=2` unless the variable is already set. A young-generation',
+    'size given in `NODE_OPTIONS` or on the node command line is kept as given (and there is no restart).',
     "`MEDIAHOST_NO_V8_FLAGS=1` starts with V8's defaults.",
     '',
   ].join('\n');

@@ -129,7 +129,7 @@ describe('server lifecycle', { timeout: 120_000 }, () => {
     await server.kill('SIGTERM');
   });
 
-  it('serve keeps its process id while it restarts itself with the V8 flags, unless told not to', async () => {
+  it('serve keeps its process id while it restarts itself with the V8 flags and malloc arena cap, unless told not to', async () => {
     const commandLine = (server: ChildServer) =>
       readFileSync(`/proc/${server.process.pid}/cmdline`, 'utf8').split('\0');
     const start = async (env: Record<string, string>) => {
@@ -143,6 +143,8 @@ describe('server lifecycle', { timeout: 120_000 }, () => {
     // The listening process is the one spawned (same pid), now started with the flag.
     const tuned = await start({});
     assert.ok(commandLine(tuned).includes('--max-semi-space-size=2'), commandLine(tuned).join(' '));
+    const environment = readFileSync(`/proc/${tuned.process.pid}/environ`, 'utf8').split('\0');
+    assert.ok(environment.includes('MALLOC_ARENA_MAX=2'));
     assert.equal(await tuned.kill('SIGTERM'), 0);
 
     const own = await start({ NODE_OPTIONS: '--max-semi-space-size=8' });
