@@ -12,7 +12,7 @@ declare const WebAssembly: {
 export const WASM_WINDOW = 1024 * 1024;
 const TABLE_BYTES = 8 * 256 * 8;
 
-function uleb(n: number): number[] {
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let byte = n & 0x7f;
@@ -23,7 +23,7 @@ function uleb(n: number): number[] {
   return out;
 }
 
-function sleb64(n: bigint): number[] {
+export function sleb64(n: bigint): number[] {
   const out: number[] = [];
   for (;;) {
     const byte = Number(n & 0x7fn);
@@ -145,7 +145,7 @@ function functionBody(): number[] {
   return [...uleb(locals.length + code.length), ...locals, ...code];
 }
 
-function section(id: number, content: number[]): number[] {
+export function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
 

@@ -1,0 +1,81 @@
+// The fused MD5 + CRC-64 lanes must give node:crypto's MD5 and our CRC-64 for every stream, whatever
+// the lengths (around the 56- and 64-byte padding edges, across window refills), the batch sizes,
+// how many streams share the kernel and when it is pumped.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { crc64, crc64Combine, crc64Wasm } from './crc64.ts';
+// @ts-expect-error: plain JavaScript module without type declarations (loaded by the hash worker).
+import { Md5Lanes } from './md5-lanes.js';
+import { MD5_LAYOUT, md5WasmModule } from './md5-wasm.ts';
+
+const SIZES = [
+  0,
+  1,
+  55,
+  56,
+  63,
+  64,
+  65,
+  127,
+  128,
+  1000,
+  65_536,
+  1_048_576,
+  1_048_576 + 17,
+  3 * 1_048_576 + 100,
+];
+const BATCHES = [1_048_576, 1000, 70_000, 64];
+
+function newLanes() {
+  const module = md5WasmModule();
+  assert.ok(module, 'WebAssembly SIMD is available');
+  const crcTail = (crc: bigint, bytes: Uint8Array) => crc64Combine(crc, crc64(bytes), bytes.length);
+  return new Md5Lanes(module, crc64Wasm().tables, MD5_LAYOUT, crcTail);
+}
+
+describe('Md5Lanes', () => {
+  it('gives node:crypto MD5 and CRC-64 for 1 to 4 streams of awkward lengths and batchings', () => {
+    const lanes = newLanes();
+    for (let trial = 0; trial < 40; trial++) {
+      const count = 1 + (trial % 4);
+      const inputs = Array.from({ length: count }, (_, i) =>
+        randomBytes(SIZES[(trial * 7 + i * 3) % SIZES.length]!),
+      );
+      const streams = inputs.map(() => lanes.open());
+      const offsets = inputs.map(() => 0);
+      let pushed = 0;
+      let released = 0;
+      while (offsets.some((o, i) => o < inputs[i]!.length)) {
+        inputs.forEach((data, i) => {
+          if (offsets[i]! >= data.length) return;
+          const n = Math.min(data.length - offsets[i]!, BATCHES[(trial + i) % BATCHES.length]!);
+          lanes.push(streams[i], data.subarray(offsets[i]!, offsets[i]! + n), () => released++);
+          pushed++;
+          offsets[i]! += n;
+        });
+        if (trial % 3 !== 0) lanes.pump();
+      }
+      inputs.forEach((data, i) => {
+        const got = lanes.finish(streams[i]);
+        const label = `trial ${trial}, stream ${i}, ${data.length} bytes`;
+        assert.equal(got.md5.toString('hex'), createHash('md5').update(data).digest('hex'), label);
+        assert.equal(got.crc64, crc64(data), label);
+      });
+      assert.equal(released, pushed, 'every pushed buffer is handed back once');
+    }
+  });
+
+  it('has four lanes; a dropped or finished stream frees its lane', () => {
+    const lanes = newLanes();
+    const streams = [lanes.open(), lanes.open(), lanes.open(), lanes.open()];
+    assert.ok(streams.every(Boolean));
+    assert.equal(lanes.open(), undefined, 'a fifth stream gets no lane');
+    lanes.drop(streams[1]);
+    const again = lanes.open();
+    assert.ok(again);
+    lanes.push(again, Buffer.from('abc'), () => {});
+    assert.equal(lanes.finish(again).md5.toString('hex'), createHash('md5').update('abc').digest('hex'));
+    assert.ok(lanes.open(), 'the finished stream freed its lane');
+  });
+});
