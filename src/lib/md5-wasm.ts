@@ -106,6 +106,38 @@ function roundWord(i: number): number {
   return (7 * i) % 16;
 }
 
+/** What differs between the four-lane and the one-lane kernel inside the block loop. */
+interface BlockLoop {
+  /** Local indexes: the state A, B, C, D, its copy at the block's start, and the block count. */
+  state: readonly [number, number, number, number];
+  saved: readonly [number, number, number, number];
+  blocks: number;
+  /** The add of the state's lane type (i32.add or i32x4.add). */
+  add: number[];
+  /** MD5 step i: a = b + rotl(a + F(b, c, d) + X[k] + K[i], s). */
+  step(i: number, a: number, b: number, c: number, d: number): number[];
+  /** The CRC-64 of the block's 8-byte word w, run after every eighth MD5 step. */
+  crcWord(w: number): number[];
+  /** Moves the input pointer(s) to the next block. */
+  next: number[];
+}
+
+/** The loop over whole blocks shared by both kernels: MD5's 64 steps with the CRC-64 interleaved. */
+function blockLoop(k: BlockLoop): number[] {
+  const c = [...op.loopStart, ...op.get(k.blocks), ...op.i32Eqz, ...op.brIf(1)];
+  for (let r = 0; r < 4; r++) c.push(...op.get(k.state[r]!), ...op.set(k.saved[r]!));
+  let [a, b, cc, d] = k.state;
+  for (let i = 0; i < 64; i++) {
+    c.push(...k.step(i, a, b, cc, d));
+    [a, b, cc, d] = [d, a, b, cc];
+    if (i % 8 === 7) c.push(...k.crcWord(i >> 3));
+  }
+  for (let r = 0; r < 4; r++)
+    c.push(...op.get(k.state[r]!), ...op.get(k.saved[r]!), ...k.add, ...op.set(k.state[r]!));
+  c.push(...k.next, ...op.get(k.blocks), ...op.i32(1), ...op.i32Sub, ...op.set(k.blocks));
+  return [...c, ...op.br(0), ...op.end, ...op.end];
+}
+
 /** md5x4(p0, p1, p2, p3, blocks): locals after the 5 params: 10 v128, 4 + 1 i64. */
 function md5x4Body(): number[] {
   const P = [0, 1, 2, 3];
@@ -118,19 +150,7 @@ function md5x4Body(): number[] {
   for (const [i, r] of [A, B, C, D].entries()) c.push(...op.i32(0), ...op.vLoad(L + 16 * i), ...op.set(r));
   for (const [l, r] of CRC.entries())
     c.push(...op.i32(0), ...op.i64Load(L + 64 + 8 * l), ...op.i64(-1n), ...op.i64Xor, ...op.set(r));
-  c.push(...op.loopStart, ...op.get(N), ...op.i32Eqz, ...op.brIf(1));
-  c.push(
-    ...op.get(A),
-    ...op.set(AA),
-    ...op.get(B),
-    ...op.set(BB),
-    ...op.get(C),
-    ...op.set(CC),
-    ...op.get(D),
-    ...op.set(DD),
-  );
-  let [a, b, cc, d] = [A, B, C, D];
-  for (let i = 0; i < 64; i++) {
+  const step = (i: number, a: number, b: number, cc: number, d: number): number[] => {
     const round = i >> 4;
     let f: number[];
     if (round === 0) f = [...op.get(cc), ...op.get(d), ...op.get(b), ...op.vBitselect];
@@ -138,23 +158,32 @@ function md5x4Body(): number[] {
     else if (round === 2) f = [...op.get(cc), ...op.get(d), ...op.vXor, ...op.get(b), ...op.vXor];
     else f = [...op.get(cc), ...op.get(b), ...op.get(d), ...op.vNot, ...op.vOr, ...op.vXor];
     const s = SHIFT[round * 4 + (i % 4)]!;
-    c.push(...laneWords(P, roundWord(i), W), ...op.vConst32(K[i]!), ...op.vAdd32, ...op.get(a), ...op.vAdd32);
-    c.push(...f, ...op.vAdd32, ...op.tee(T), ...op.i32(s), ...op.vShl32, ...op.get(T), ...op.i32(32 - s));
-    c.push(...op.vShrU32, ...op.vOr, ...op.get(b), ...op.vAdd32, ...op.set(a));
-    [a, b, cc, d] = [d, a, b, cc];
-    if (i % 8 === 7)
-      for (let lane = 0; lane < 4; lane++) c.push(...crcWord(CRC[lane]!, P[lane]!, 8 * (i >> 3), TMP));
-  }
-  for (const [r, saved] of [
-    [A, AA],
-    [B, BB],
-    [C, CC],
-    [D, DD],
-  ] as const) {
-    c.push(...op.get(r), ...op.get(saved), ...op.vAdd32, ...op.set(r));
-  }
-  for (const p of P) c.push(...op.get(p), ...op.i32(64), ...op.i32Add, ...op.set(p));
-  c.push(...op.get(N), ...op.i32(1), ...op.i32Sub, ...op.set(N), ...op.br(0), ...op.end, ...op.end);
+    return [
+      ...laneWords(P, roundWord(i), W),
+      ...[...op.vConst32(K[i]!), ...op.vAdd32, ...op.get(a), ...op.vAdd32, ...f, ...op.vAdd32],
+      ...[
+        ...op.tee(T),
+        ...op.i32(s),
+        ...op.vShl32,
+        ...op.get(T),
+        ...op.i32(32 - s),
+        ...op.vShrU32,
+        ...op.vOr,
+      ],
+      ...[...op.get(b), ...op.vAdd32, ...op.set(a)],
+    ];
+  };
+  c.push(
+    ...blockLoop({
+      state: [A, B, C, D],
+      saved: [AA, BB, CC, DD],
+      blocks: N,
+      add: op.vAdd32,
+      step,
+      crcWord: (w) => P.flatMap((p, lane) => crcWord(CRC[lane]!, p, 8 * w, TMP)),
+      next: P.flatMap((p) => [...op.get(p), ...op.i32(64), ...op.i32Add, ...op.set(p)]),
+    }),
+  );
   for (const [i, r] of [A, B, C, D].entries()) c.push(...op.i32(0), ...op.get(r), ...op.vStore(L + 16 * i));
   for (const [l, r] of CRC.entries())
     c.push(...op.i32(0), ...op.get(r), ...op.i64(-1n), ...op.i64Xor, ...op.i64Store(L + 64 + 8 * l));
@@ -171,60 +200,31 @@ function md5Body(): number[] {
   const S = MD5_LAYOUT.single;
   const c: number[] = [...op.get(CRC), ...op.i64(-1n), ...op.i64Xor, ...op.set(CRC)];
   for (const [i, r] of [A, B, C, D].entries()) c.push(...op.i32(0), ...op.i32Load(S + 4 * i), ...op.set(r));
-  c.push(...op.loopStart, ...op.get(N), ...op.i32Eqz, ...op.brIf(1));
-  c.push(
-    ...op.get(A),
-    ...op.set(AA),
-    ...op.get(B),
-    ...op.set(BB),
-    ...op.get(C),
-    ...op.set(CC),
-    ...op.get(D),
-    ...op.set(DD),
-  );
-  let [a, b, cc, d] = [A, B, C, D];
-  for (let i = 0; i < 64; i++) {
+  const step = (i: number, a: number, b: number, cc: number, d: number): number[] => {
     const round = i >> 4;
+    const get = (...locals: number[]) => locals.flatMap((l) => op.get(l));
     let f: number[];
-    if (round === 0)
-      f = [...op.get(d), ...op.get(b), ...op.get(cc), ...op.get(d), ...op.i32Xor, ...op.i32And, ...op.i32Xor];
-    else if (round === 1)
-      f = [
-        ...op.get(cc),
-        ...op.get(d),
-        ...op.get(b),
-        ...op.get(cc),
-        ...op.i32Xor,
-        ...op.i32And,
-        ...op.i32Xor,
-      ];
-    else if (round === 2) f = [...op.get(b), ...op.get(cc), ...op.i32Xor, ...op.get(d), ...op.i32Xor];
-    else
-      f = [...op.get(cc), ...op.get(b), ...op.get(d), ...op.i32(-1), ...op.i32Xor, ...op.i32Or, ...op.i32Xor];
+    if (round === 0) f = [...get(d, b, cc, d), ...op.i32Xor, ...op.i32And, ...op.i32Xor];
+    else if (round === 1) f = [...get(cc, d, b, cc), ...op.i32Xor, ...op.i32And, ...op.i32Xor];
+    else if (round === 2) f = [...get(b, cc), ...op.i32Xor, ...op.get(d), ...op.i32Xor];
+    else f = [...get(cc, b, d), ...op.i32(-1), ...op.i32Xor, ...op.i32Or, ...op.i32Xor];
     const s = SHIFT[round * 4 + (i % 4)]!;
-    c.push(...op.get(b), ...op.get(a), ...f, ...op.i32Add, ...op.get(PTR), ...op.i32Load(4 * roundWord(i)));
-    c.push(
-      ...op.i32Add,
-      ...op.i32(K[i]!),
-      ...op.i32Add,
-      ...op.i32(s),
-      ...op.i32Rotl,
-      ...op.i32Add,
-      ...op.set(a),
-    );
-    [a, b, cc, d] = [d, a, b, cc];
-    if (i % 8 === 7) c.push(...crcWord(CRC, PTR, 8 * (i >> 3), TMP));
-  }
-  for (const [r, saved] of [
-    [A, AA],
-    [B, BB],
-    [C, CC],
-    [D, DD],
-  ] as const) {
-    c.push(...op.get(r), ...op.get(saved), ...op.i32Add, ...op.set(r));
-  }
-  c.push(...op.get(PTR), ...op.i32(64), ...op.i32Add, ...op.set(PTR));
-  c.push(...op.get(N), ...op.i32(1), ...op.i32Sub, ...op.set(N), ...op.br(0), ...op.end, ...op.end);
+    return [
+      ...[...get(b, a), ...f, ...op.i32Add, ...op.get(PTR), ...op.i32Load(4 * roundWord(i)), ...op.i32Add],
+      ...[...op.i32(K[i]!), ...op.i32Add, ...op.i32(s), ...op.i32Rotl, ...op.i32Add, ...op.set(a)],
+    ];
+  };
+  c.push(
+    ...blockLoop({
+      state: [A, B, C, D],
+      saved: [AA, BB, CC, DD],
+      blocks: N,
+      add: op.i32Add,
+      step,
+      crcWord: (w) => crcWord(CRC, PTR, 8 * w, TMP),
+      next: [...op.get(PTR), ...op.i32(64), ...op.i32Add, ...op.set(PTR)],
+    }),
+  );
   for (const [i, r] of [A, B, C, D].entries()) c.push(...op.i32(0), ...op.get(r), ...op.i32Store(S + 4 * i));
   c.push(...op.get(CRC), ...op.i64(-1n), ...op.i64Xor, ...op.end);
   const locals = [0x02, 8, 0x7f, 1, 0x7e];
