@@ -104,7 +104,7 @@ export async function createContainer(
     if (s3) {
       blobs = s3.blobs;
     } else {
-      const fsBlobs = new FsBlobStore(join(config.dataDir, 'blobs'));
+      const fsBlobs = new FsBlobStore(join(config.dataDir, 'blobs'), { directIo: config.fsDirectIo });
       await fsBlobs.init();
       blobs = fsBlobs;
     }

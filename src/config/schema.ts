@@ -66,6 +66,13 @@ export const SETTINGS = {
     description:
       'Where bytes live. fs: files under DATA_DIR/blobs. s3: an external S3-compatible bucket (the s3-* settings); SMH clients then upload straight to it, and the node keeps no state of its own.',
   },
+  fsDirectIo: {
+    flag: 'fs-direct-io',
+    type: 'boolean',
+    default: true,
+    description:
+      'With --blob fs, write uploaded bytes with direct I/O (O_DIRECT, Linux): they bypass the page cache, which costs less CPU per byte stored; a filesystem that refuses it gets buffered writes. false: always buffered.',
+  },
   s3Endpoint: {
     flag: 's3-endpoint',
     type: 'string',

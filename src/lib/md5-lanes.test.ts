@@ -27,11 +27,11 @@ const SIZES = [
 ];
 const BATCHES = [1_048_576, 1000, 70_000, 64];
 
-function newLanes() {
+function newLanes(pressure?: number) {
   const module = md5WasmModule();
   assert.ok(module, 'WebAssembly SIMD is available');
   const crcTail = (crc: bigint, bytes: Uint8Array) => crc64Combine(crc, crc64(bytes), bytes.length);
-  return new Md5Lanes(module, crc64Wasm().tables, MD5_LAYOUT, crcTail);
+  return new Md5Lanes(module, crc64Wasm().tables, MD5_LAYOUT, crcTail, pressure);
 }
 
 describe('Md5Lanes', () => {
@@ -77,5 +77,39 @@ describe('Md5Lanes', () => {
     lanes.push(again, Buffer.from('abc'), () => {});
     assert.equal(lanes.finish(again).md5.toString('hex'), createHash('md5').update('abc').digest('hex'));
     assert.ok(lanes.open(), 'the finished stream freed its lane');
+  });
+
+  it('waits for a lane with no bytes unless another lane has `pressure` bytes queued or it is forced', () => {
+    const window = MD5_LAYOUT.windowSize - 64;
+    const lanes = newLanes(1.5 * window);
+    const busy = lanes.open();
+    const idle = lanes.open();
+    let released = 0;
+    const data = randomBytes(3 * window);
+    const piece = (i: number) => data.subarray(i * window, (i + 1) * window);
+    lanes.push(busy, piece(0), () => released++);
+    lanes.push(busy, piece(1), () => released++);
+    lanes.pump();
+    // Hashing the first window would have freed room for the second buffer.
+    assert.equal(released, 1, 'the busy lane waited for the idle one');
+    lanes.push(busy, piece(2), () => released++);
+    lanes.pump();
+    assert.equal(released, 2, 'with 1.5 windows queued the busy lane went on alone, then waited again');
+    const tail = Buffer.from('tail');
+    lanes.push(idle, tail, () => released++);
+    assert.equal(lanes.finish(busy).md5.toString('hex'), createHash('md5').update(data).digest('hex'));
+    assert.equal(released, 4, 'finish took in everything queued, on every lane');
+    assert.equal(lanes.finish(idle).md5.toString('hex'), createHash('md5').update(tail).digest('hex'));
+  });
+
+  it('a lone open lane is never held back', () => {
+    const lanes = newLanes(Number.MAX_SAFE_INTEGER);
+    const only = lanes.open();
+    let released = 0;
+    const data = randomBytes(3 * MD5_LAYOUT.windowSize);
+    lanes.push(only, data, () => released++);
+    lanes.pump();
+    assert.equal(released, 1, 'all of it went through the window without a finish');
+    assert.equal(lanes.finish(only).md5.toString('hex'), createHash('md5').update(data).digest('hex'));
   });
 });

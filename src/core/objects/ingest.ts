@@ -92,6 +92,9 @@ export async function ingestBody<T extends { size: number }>(
   const digester = newDigester(names, declaredLength);
   let size = 0;
   const limit = Math.min(maxSize, declaredLength ?? maxSize);
+  // Asked for as soon as the last byte is in, so the digests are finished while the blob store
+  // flushes and renames (and the hashing thread does not wait on this body meanwhile).
+  let digested: Promise<Digests> | undefined;
   async function* tap(): AsyncGenerator<Uint8Array> {
     for await (const chunk of input.body) {
       size += chunk.length;
@@ -106,6 +109,9 @@ export async function ingestBody<T extends { size: number }>(
       if (wait) await wait;
       yield chunk;
     }
+    digested = digester.digest();
+    // Awaited below once the blob is stored; a write that fails first leaves it unobserved.
+    digested.catch(() => {});
   }
 
   let blob: T;
@@ -136,7 +142,7 @@ export async function ingestBody<T extends { size: number }>(
         details: { ProposedSize: blob.size, MinSizeAllowed: input.minSize },
       });
     }
-    const digests: Digests = await digester.digest();
+    const digests: Digests = await (digested ?? digester.digest());
     const md5 = digests.md5!;
     if (expectedMd5 && !expectedMd5.equals(md5)) {
       throw new AppError('BadDigest', 'The Content-MD5 you specified did not match what was received.');
