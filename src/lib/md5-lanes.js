@@ -55,18 +55,19 @@ export class Md5Lanes {
   }
 
   /**
-   * Hashes what the lanes hold. Unless `force`, it waits while an open lane has no whole block and
-   * no lane has `pressure` bytes queued: the lanes that have bytes would otherwise run without it,
-   * and a block step of one lane takes more than half the time of a step of four (525 against
-   * 1,220 MiB/s). Waiting so took the share of blocks hashed alone from ~19 % to ~9 % on the 4-upload
-   * benchmark (bench/README.md).
+   * Hashes what the lanes hold. It waits while an open lane has no whole block and no lane has
+   * `pressure` bytes queued: the lanes that have bytes would otherwise run without it, and a block
+   * step of one lane takes more than half the time of a step of four (525 against 1,220 MiB/s).
+   * With `drain`, it runs until that stream's bytes are hashed (but for a partial block), whatever
+   * the other lanes hold; they ride along in the four-lane steps and are not drained themselves, so
+   * a finishing body does not wait for the others' backlogs.
    */
-  pump(force = false) {
+  pump(drain = undefined) {
     const { windowSize } = this.layout;
     for (;;) {
       const ready = [];
       let open = 0;
-      let pressed = force;
+      let pressed = false;
       for (const s of this.lanes) {
         if (!s) continue;
         open++;
@@ -74,7 +75,7 @@ export class Md5Lanes {
         if (s.end - s.start >= 64) ready.push(s);
         if (s.queued >= this.pressure) pressed = true;
       }
-      if (ready.length === 0 || (ready.length < open && !pressed)) return;
+      if (drain ? !ready.includes(drain) : ready.length === 0 || (ready.length < open && !pressed)) return;
       if (ready.length === 1) {
         const s = ready[0];
         const blocks = (s.end - s.start) >>> 6;
@@ -104,7 +105,7 @@ export class Md5Lanes {
 
   /** The stream's MD5 (16 bytes) and CRC-64 once all its bytes are hashed; frees the lane. */
   finish(stream) {
-    this.pump(true);
+    this.pump(stream);
     if (stream.queue.length > 0) throw new Error('md5 lane finished with bytes still queued');
     const { lane, window } = stream;
     const tail = this.bytes.slice(window + stream.start, window + stream.end);
