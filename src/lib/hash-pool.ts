@@ -32,7 +32,7 @@ export function inlineDigester(names: Iterable<DigestName>): StreamDigester {
 
 const POOLED: ReadonlySet<DigestName> = new Set<DigestName>(['md5', 'crc64', 'crc32', 'sha1', 'sha256']);
 const BATCH_BYTES = 1024 * 1024;
-const MAX_IN_FLIGHT = 4 * 1024 * 1024;
+const MAX_IN_FLIGHT = 2 * 1024 * 1024;
 /** Returned batch buffers kept for reuse. */
 const MAX_FREE_BUFFERS = 8;
 

@@ -15,7 +15,7 @@ export class Md5Lanes {
    * @param {(crc: bigint, bytes: Uint8Array) => bigint} crcTail CRC-64 of a few trailing bytes
    * @param {number} pressure queued bytes (beyond what the lane's window holds) that let a lane go on
    *   without the lanes that have no bytes: by default one of HashPool's 1 MiB batches, so a body is
-   *   never held up long enough to make its writer wait (that happens at 4 MiB in flight).
+   *   never held up long enough to make its writer wait (that happens past 2 MiB in flight).
    */
   constructor(module, tables, layout, crcTail, pressure = 1024 * 1024) {
     const instance = new WebAssembly.Instance(module);
