@@ -3,31 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { blobFiles } from '../helpers/blob-files.ts';
-import { md5Hex, ObjectClient, partBytes, xmlValue } from '../helpers/object-client.ts';
+import { md5Hex, ObjectClient, partBytes, slowBody, xmlValue } from '../helpers/object-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const MiB = 1024 * 1024;
-
-/** A request body that yields `chunk` bytes every `everyMs` until `total`, or until cancelled. */
-function slowBody(
-  total: number,
-  chunk: number,
-  everyMs: number,
-  sent: { bytes: number },
-): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    async pull(controller) {
-      if (sent.bytes >= total) {
-        controller.close();
-        return;
-      }
-      await new Promise((r) => setTimeout(r, everyMs));
-      const n = Math.min(chunk, total - sent.bytes);
-      sent.bytes += n;
-      controller.enqueue(new Uint8Array(n).fill(7));
-    },
-  });
-}
 
 async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { blobFiles } from '../helpers/blob-files.ts';
+import { slowBody } from '../helpers/object-client.ts';
 import { startTestServer, type TestClock, type TestServer, testClock } from '../helpers/server.ts';
 import {
   bytesOf,
@@ -20,7 +21,6 @@ import {
   putParts,
   putSimple,
   SmhClient,
-  slowBody,
   type TaskStatus,
   type UploadInfo,
   waitFor,

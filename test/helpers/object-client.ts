@@ -42,6 +42,27 @@ export function partBytes(seed: string, n: number, size: number): Buffer {
   return out;
 }
 
+/** A request body that yields `chunk` bytes every `everyMs` until `total`, or until cancelled. */
+export function slowBody(
+  total: number,
+  chunk: number,
+  everyMs: number,
+  sent: { bytes: number },
+): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    async pull(controller) {
+      if (sent.bytes >= total) {
+        controller.close();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+      const n = Math.min(chunk, total - sent.bytes);
+      sent.bytes += n;
+      controller.enqueue(new Uint8Array(n).fill(7));
+    },
+  });
+}
+
 export class ObjectClient {
   readonly #o: ObjectClientOptions;
 

@@ -305,27 +305,6 @@ export async function postForm(info: UploadInfo, body: Buffer, name: string): Pr
   assert.equal(res.status, 204, await res.text());
 }
 
-/** A request body that yields `chunk` bytes every `everyMs` until `total`, or until cancelled. */
-export function slowBody(
-  total: number,
-  chunk: number,
-  everyMs: number,
-  sent: { bytes: number },
-): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    async pull(controller) {
-      if (sent.bytes >= total) {
-        controller.close();
-        return;
-      }
-      await new Promise((r) => setTimeout(r, everyMs));
-      const n = Math.min(chunk, total - sent.bytes);
-      sent.bytes += n;
-      controller.enqueue(new Uint8Array(n).fill(7));
-    },
-  });
-}
-
 export async function waitFor(check: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
