@@ -1,9 +1,8 @@
 // Runs the md5-wasm.ts kernels for up to four streams at once (plain JavaScript, so hash-worker.js
 // can load it without Node's TypeScript stripper). Each stream owns one lane: its state lives in the
 // module's memory and its bytes pass through the lane's window there. pump() hashes what the lanes
-// hold: with two or more lanes holding whole blocks it advances them together (md5x4), a lone stream
-// goes through the one-lane kernel. Lanes that sit out a md5x4 call have their state saved and put
-// back, since the kernel advances all four.
+// hold, advancing all the lanes that hold whole blocks in one call of the kernel for that many
+// streams (md5x1 .. md5x4).
 
 const IV = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
 
@@ -22,8 +21,8 @@ export class Md5Lanes {
     this.memory = instance.exports.mem.buffer;
     this.bytes = new Uint8Array(this.memory);
     this.view = new DataView(this.memory);
-    this.md5x4 = instance.exports.md5x4;
-    this.md5 = instance.exports.md5;
+    /** kernels[n] advances n streams. */
+    this.kernels = [undefined, ...[1, 2, 3, 4].map((n) => instance.exports[`md5x${n}`])];
     this.layout = layout;
     this.crcTail = crcTail;
     this.pressure = pressure;
@@ -38,8 +37,9 @@ export class Md5Lanes {
     if (lane < 0) return undefined;
     const stream = new Stream(lane, this.layout.windows + lane * this.layout.windowSize);
     this.lanes[lane] = stream;
-    for (let r = 0; r < 4; r++) this.#setWord(lane, r, IV[r]);
-    this.#setCrc(lane, 0n);
+    const state = this.#state(lane);
+    for (let r = 0; r < 4; r++) this.view.setUint32(state + 4 * r, IV[r], true);
+    this.view.setBigUint64(state + 16, 0n, true);
     return stream;
   }
 
@@ -57,10 +57,10 @@ export class Md5Lanes {
   /**
    * Hashes what the lanes hold. It waits while an open lane has no whole block and no lane has
    * `pressure` bytes queued: the lanes that have bytes would otherwise run without it, and a block
-   * step of one lane takes more than half the time of a step of four (525 against 1,220 MiB/s).
+   * step of one stream takes almost half the time of a step of four (~540 against ~1,250 MiB/s).
    * With `drain`, it runs until that stream's bytes are hashed (but for a partial block), whatever
-   * the other lanes hold; they ride along in the four-lane steps and are not drained themselves, so
-   * a finishing body does not wait for the others' backlogs.
+   * the other lanes hold; they ride along in its steps and are not drained themselves, so a finishing
+   * body does not wait for the others' backlogs.
    */
   pump(drain = undefined) {
     const { windowSize } = this.layout;
@@ -76,29 +76,13 @@ export class Md5Lanes {
         if (s.queued >= this.pressure) pressed = true;
       }
       if (drain ? !ready.includes(drain) : ready.length === 0 || (ready.length < open && !pressed)) return;
-      if (ready.length === 1) {
-        const s = ready[0];
-        const blocks = (s.end - s.start) >>> 6;
-        this.#runSingle(s, s.window + s.start, blocks);
-        s.start += blocks * 64;
-        continue;
-      }
       let blocks = Number.POSITIVE_INFINITY;
-      for (const s of ready) blocks = Math.min(blocks, (s.end - s.start) >>> 6);
-      const saved = [];
-      const pointers = [];
-      for (let lane = 0; lane < 4; lane++) {
-        const s = this.lanes[lane];
-        if (s && ready.includes(s)) {
-          pointers.push(s.window + s.start);
-        } else {
-          saved.push([lane, this.#getState(lane)]);
-          // Any readable memory will do: the lane's result is thrown away.
-          pointers.push(this.layout.windows + lane * windowSize);
-        }
+      const args = [];
+      for (const s of ready) {
+        blocks = Math.min(blocks, (s.end - s.start) >>> 6);
+        args.push(s.window + s.start, this.#state(s.lane));
       }
-      this.md5x4(pointers[0], pointers[1], pointers[2], pointers[3], blocks);
-      for (const [lane, state] of saved) this.#putState(lane, state);
+      this.kernels[ready.length](...args, blocks);
       for (const s of ready) s.start += blocks * 64;
     }
   }
@@ -109,7 +93,7 @@ export class Md5Lanes {
     if (stream.queue.length > 0) throw new Error('md5 lane finished with bytes still queued');
     const { lane, window } = stream;
     const tail = this.bytes.slice(window + stream.start, window + stream.end);
-    const crc = this.crcTail(this.#getCrc(lane), tail);
+    const crc = this.crcTail(this.view.getBigUint64(this.#state(lane) + 16, true), tail);
     // MD5 padding: 0x80, zeros, then the length in bits (little-endian) ending a block.
     const padded = tail.length + 9 <= 64 ? 64 : 128;
     const block = window;
@@ -117,9 +101,12 @@ export class Md5Lanes {
     this.bytes.set(tail, block);
     this.bytes[block + tail.length] = 0x80;
     this.view.setBigUint64(block + padded - 8, BigInt(stream.length) * 8n, true);
-    this.#runSingle(stream, block, padded / 64, false);
+    // The padding is not data: the kernel's CRC of it is thrown away.
+    this.kernels[1](block, this.#state(lane), padded / 64);
+    // Its own 16 bytes, not a slice of Buffer's pool: the digest is posted to the main thread, and a
+    // pooled slice would take its whole 8 KiB pool with it.
     const md5 = Buffer.alloc(16);
-    for (let r = 0; r < 4; r++) md5.writeUInt32LE(this.#getWord(lane, r), 4 * r);
+    md5.set(this.bytes.subarray(this.#state(lane), this.#state(lane) + 16));
     this.drop(stream);
     return { md5, crc64: crc };
   }
@@ -146,38 +133,9 @@ export class Md5Lanes {
     }
   }
 
-  /** The one-lane kernel on the lane's state; `withCrc` false for MD5 padding, which is no data. */
-  #runSingle(s, pointer, blocks, withCrc = true) {
-    const single = this.layout.single;
-    for (let r = 0; r < 4; r++) this.view.setUint32(single + 4 * r, this.#getWord(s.lane, r), true);
-    const crc = this.md5(pointer, blocks, BigInt.asIntN(64, this.#getCrc(s.lane)));
-    for (let r = 0; r < 4; r++) this.#setWord(s.lane, r, this.view.getUint32(single + 4 * r, true));
-    if (withCrc) this.#setCrc(s.lane, BigInt.asUintN(64, crc));
-  }
-
-  #getWord(lane, r) {
-    return this.view.getUint32(this.layout.lanes + 16 * r + 4 * lane, true);
-  }
-
-  #setWord(lane, r, value) {
-    this.view.setUint32(this.layout.lanes + 16 * r + 4 * lane, value >>> 0, true);
-  }
-
-  #getCrc(lane) {
-    return this.view.getBigUint64(this.layout.lanes + 64 + 8 * lane, true);
-  }
-
-  #setCrc(lane, value) {
-    this.view.setBigUint64(this.layout.lanes + 64 + 8 * lane, value, true);
-  }
-
-  #getState(lane) {
-    return [0, 1, 2, 3].map((r) => this.#getWord(lane, r)).concat([this.#getCrc(lane)]);
-  }
-
-  #putState(lane, state) {
-    for (let r = 0; r < 4; r++) this.#setWord(lane, r, state[r]);
-    this.#setCrc(lane, state[4]);
+  /** Where the lane's state lives: A, B, C, D (u32 LE), then the CRC-64 (u64 LE). */
+  #state(lane) {
+    return this.layout.lanes + lane * this.layout.stateSize;
   }
 }
 

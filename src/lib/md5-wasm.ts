@@ -1,14 +1,18 @@
 // MD5 and CRC-64 in one pass, as WebAssembly built here from its opcodes (like crc64-wasm.ts: no
-// toolchain, no binary in the repository). Two kernels share one memory:
+// toolchain, no binary in the repository). md5xN (N = 1..4) advances N independent streams together:
 //
-// - md5x4(p0, p1, p2, p3, blocks): four independent streams in the four 32-bit lanes of a SIMD
-//   vector, each lane also advancing its stream's CRC-64 (slicing-by-8) between MD5 steps. MD5 is one
-//   long dependency chain, so the CRC's table lookups run in execution slots MD5 leaves idle: on the
-//   benchmark CPU the pair hashes ~1,250 MiB/s across four streams, against ~550 MiB/s for OpenSSL's
-//   MD5 followed by the CRC on one stream (bench/README.md).
-// - md5(p, blocks, crc) -> crc: the same on one stream, for a stream that is hashed alone.
+//   md5xN(p1, s1, ..., pN, sN, blocks)
 //
-// Both take whole 64-byte blocks; the caller keeps partial blocks and pads the last one.
+// hashes `blocks` 64-byte blocks at each pointer p, on the state at s (MD5's A, B, C, D, then the
+// stream's CRC-64; see MD5_LAYOUT.lanes). MD5 is one long chain of dependent 32-bit steps, so one
+// stream leaves most of a core's execution units idle: the kernels interleave the streams' steps, and
+// each stream's CRC-64 (slicing-by-8) every eighth step, so the out-of-order core runs them side by
+// side. On the benchmark CPU (bench/README.md): one stream ~540 MiB/s, two ~1,000, three ~1,170,
+// four ~1,250, against ~550 MiB/s for OpenSSL's MD5 followed by the CRC. Plain 32-bit code beats the
+// SIMD lanes this replaced (four streams in one vector: ~1,220 MiB/s with four, but no faster per
+// stream with two or three), since a vector has no rotate and its lanes cannot run apart.
+//
+// The kernels take whole 64-byte blocks; the caller keeps partial blocks and pads the last one.
 
 import { section, sleb64, uleb } from './crc64-wasm.ts';
 
@@ -16,15 +20,19 @@ declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
 };
 
-/** Memory layout shared with hash-worker.js. */
+/** The most streams one call advances (kernels for five and six streams measured slower). */
+export const MD5_MAX_STREAMS = 4;
+
+/** Memory layout shared with md5-lanes.js. */
 export const MD5_LAYOUT = {
   /** CRC-64 slicing tables T0..T7, 2 KiB each. */
   tables: 0,
-  /** Lane states: A, B, C, D as four 16-byte vectors (lane l at +4l), then four 8-byte CRCs. */
+  /** Per-lane state, `stateSize` bytes each: A, B, C, D (u32 LE), then the CRC-64 (u64 LE). */
   lanes: 16384,
-  /** One stream's state for md5(): A, B, C, D (4 bytes each). */
-  single: 16512,
-  /** Four input windows of `windowSize` bytes each. */
+  stateSize: 32,
+  /** Scratch words for the kernels. */
+  spill: 16384 + 4 * 32,
+  /** MD5_MAX_STREAMS input windows of `windowSize` bytes each. */
   windows: 65536,
   windowSize: 1024 * 1024 + 64,
 } as const;
@@ -32,11 +40,9 @@ export const MD5_LAYOUT = {
 const K = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0);
 const SHIFT = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
 
-const simd = (code: number) => [0xfd, ...uleb(code)];
 const op = {
   get: (i: number) => [0x20, ...uleb(i)],
   set: (i: number) => [0x21, ...uleb(i)],
-  tee: (i: number) => [0x22, ...uleb(i)],
   i32: (n: number) => [0x41, ...sleb64(BigInt(n))],
   i64: (n: bigint) => [0x42, ...sleb64(n)],
   i32Load: (offset: number) => [0x28, 0x02, ...uleb(offset)],
@@ -54,23 +60,6 @@ const op = {
   i64Xor: [0x85],
   i64ShrU: [0x88],
   i32WrapI64: [0xa7],
-  vLoad: (offset: number) => [...simd(0x00), 0x04, ...uleb(offset)],
-  vStore: (offset: number) => [...simd(0x0b), 0x04, ...uleb(offset)],
-  vSplatLoad32: (offset: number) => [...simd(0x09), 0x02, ...uleb(offset)],
-  vLoadLane32: (offset: number, lane: number) => [...simd(0x56), 0x02, ...uleb(offset), lane],
-  vConst32: (v: number) => {
-    const bytes: number[] = [];
-    for (let i = 0; i < 4; i++) bytes.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
-    return [...simd(0x0c), ...bytes];
-  },
-  vNot: simd(0x4d),
-  vAnd: simd(0x4e),
-  vOr: simd(0x50),
-  vXor: simd(0x51),
-  vBitselect: simd(0x52),
-  vShl32: simd(0xab),
-  vShrU32: simd(0xad),
-  vAdd32: simd(0xae),
   loopStart: [0x02, 0x40, 0x03, 0x40],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   br: (depth: number) => [0x0c, ...uleb(depth)],
@@ -89,15 +78,6 @@ function crcWord(crc: number, ptr: number, offset: number, tmp: number): number[
   return [...code, ...op.set(crc)];
 }
 
-/** Message word k of the current block for all four lanes, as one vector. */
-function laneWords(ptrs: number[], k: number, tmp: number): number[] {
-  const code = [...op.get(ptrs[0]!), ...op.vSplatLoad32(4 * k)];
-  for (let lane = 1; lane < 4; lane++) {
-    code.push(...op.set(tmp), ...op.get(ptrs[lane]!), ...op.get(tmp), ...op.vLoadLane32(4 * k, lane));
-  }
-  return code;
-}
-
 function roundWord(i: number): number {
   const round = i >> 4;
   if (round === 0) return i;
@@ -106,164 +86,95 @@ function roundWord(i: number): number {
   return (7 * i) % 16;
 }
 
-/** What differs between the four-lane and the one-lane kernel inside the block loop. */
-interface BlockLoop {
-  /** Local indexes: the state A, B, C, D, its copy at the block's start, and the block count. */
-  state: readonly [number, number, number, number];
-  saved: readonly [number, number, number, number];
-  blocks: number;
-  /** The add of the state's lane type (i32.add or i32x4.add). */
-  add: number[];
-  /** MD5 step i: a = b + rotl(a + F(b, c, d) + X[k] + K[i], s). */
-  step(i: number, a: number, b: number, c: number, d: number): number[];
-  /** The CRC-64 of the block's 8-byte word w, run after every eighth MD5 step. */
-  crcWord(w: number): number[];
-  /** Moves the input pointer(s) to the next block. */
-  next: number[];
+/** MD5 step i of one stream: a = b + rotl(a + F(b, c, d) + X[k] + K[i], s), X at ptr. */
+function step(i: number, ptr: number, [a, b, c, d]: readonly number[]): number[] {
+  const round = i >> 4;
+  const get = (...locals: number[]) => locals.flatMap((l) => op.get(l));
+  let f: number[];
+  if (round === 0) f = [...get(d!, b!, c!, d!), ...op.i32Xor, ...op.i32And, ...op.i32Xor];
+  else if (round === 1) f = [...get(c!, d!, b!, c!), ...op.i32Xor, ...op.i32And, ...op.i32Xor];
+  else if (round === 2) f = [...get(b!, c!), ...op.i32Xor, ...op.get(d!), ...op.i32Xor];
+  else f = [...get(c!, b!, d!), ...op.i32(-1), ...op.i32Xor, ...op.i32Or, ...op.i32Xor];
+  const s = SHIFT[round * 4 + (i % 4)]!;
+  return [
+    ...[...get(b!, a!), ...f, ...op.i32Add, ...op.get(ptr), ...op.i32Load(4 * roundWord(i)), ...op.i32Add],
+    ...[...op.i32(K[i]!), ...op.i32Add, ...op.i32(s), ...op.i32Rotl, ...op.i32Add, ...op.set(a!)],
+  ];
 }
 
-/** The loop over whole blocks shared by both kernels: MD5's 64 steps with the CRC-64 interleaved. */
-function blockLoop(k: BlockLoop): number[] {
-  const c = [...op.loopStart, ...op.get(k.blocks), ...op.i32Eqz, ...op.brIf(1)];
-  for (let r = 0; r < 4; r++) c.push(...op.get(k.state[r]!), ...op.set(k.saved[r]!));
-  let [a, b, cc, d] = k.state;
-  for (let i = 0; i < 64; i++) {
-    c.push(...k.step(i, a, b, cc, d));
-    [a, b, cc, d] = [d, a, b, cc];
-    if (i % 8 === 7) c.push(...k.crcWord(i >> 3));
-  }
-  for (let r = 0; r < 4; r++)
-    c.push(...op.get(k.state[r]!), ...op.get(k.saved[r]!), ...k.add, ...op.set(k.state[r]!));
-  c.push(...k.next, ...op.get(k.blocks), ...op.i32(1), ...op.i32Sub, ...op.set(k.blocks));
-  return [...c, ...op.br(0), ...op.end, ...op.end];
-}
+/**
+ * md5xN's body. Params: (p, s) per stream, then blocks. Locals per stream: A, B, C, D and their
+ * copies at the block's start (i32), the CRC and a scratch word (i64).
+ */
+function md5xBody(n: number): number[] {
+  const streams = Array.from({ length: n }, (_, j) => j);
+  const ptr = (j: number) => 2 * j;
+  const st = (j: number) => 2 * j + 1;
+  const blocks = 2 * n;
+  const i32Base = 2 * n + 1;
+  const state = streams.map((j) => [0, 1, 2, 3].map((r) => i32Base + 8 * j + r));
+  const saved = streams.map((j) => [4, 5, 6, 7].map((r) => i32Base + 8 * j + r));
+  const i64Base = i32Base + 8 * n;
+  const crc = (j: number) => i64Base + 2 * j;
+  const tmp = (j: number) => i64Base + 2 * j + 1;
 
-/** md5x4(p0, p1, p2, p3, blocks): locals after the 5 params: 10 v128, 4 + 1 i64. */
-function md5x4Body(): number[] {
-  const P = [0, 1, 2, 3];
-  const N = 4;
-  const [A, B, C, D, AA, BB, CC, DD, T, W] = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
-  const CRC = [15, 16, 17, 18];
-  const TMP = 19;
-  const L = MD5_LAYOUT.lanes;
   const c: number[] = [];
-  for (const [i, r] of [A, B, C, D].entries()) c.push(...op.i32(0), ...op.vLoad(L + 16 * i), ...op.set(r));
-  for (const [l, r] of CRC.entries())
-    c.push(...op.i32(0), ...op.i64Load(L + 64 + 8 * l), ...op.i64(-1n), ...op.i64Xor, ...op.set(r));
-  const step = (i: number, a: number, b: number, cc: number, d: number): number[] => {
-    const round = i >> 4;
-    let f: number[];
-    if (round === 0) f = [...op.get(cc), ...op.get(d), ...op.get(b), ...op.vBitselect];
-    else if (round === 1) f = [...op.get(b), ...op.get(cc), ...op.get(d), ...op.vBitselect];
-    else if (round === 2) f = [...op.get(cc), ...op.get(d), ...op.vXor, ...op.get(b), ...op.vXor];
-    else f = [...op.get(cc), ...op.get(b), ...op.get(d), ...op.vNot, ...op.vOr, ...op.vXor];
-    const s = SHIFT[round * 4 + (i % 4)]!;
-    return [
-      ...laneWords(P, roundWord(i), W),
-      ...[...op.vConst32(K[i]!), ...op.vAdd32, ...op.get(a), ...op.vAdd32, ...f, ...op.vAdd32],
-      ...[
-        ...op.tee(T),
-        ...op.i32(s),
-        ...op.vShl32,
-        ...op.get(T),
-        ...op.i32(32 - s),
-        ...op.vShrU32,
-        ...op.vOr,
-      ],
-      ...[...op.get(b), ...op.vAdd32, ...op.set(a)],
-    ];
-  };
-  c.push(
-    ...blockLoop({
-      state: [A, B, C, D],
-      saved: [AA, BB, CC, DD],
-      blocks: N,
-      add: op.vAdd32,
-      step,
-      crcWord: (w) => P.flatMap((p, lane) => crcWord(CRC[lane]!, p, 8 * w, TMP)),
-      next: P.flatMap((p) => [...op.get(p), ...op.i32(64), ...op.i32Add, ...op.set(p)]),
-    }),
-  );
-  for (const [i, r] of [A, B, C, D].entries()) c.push(...op.i32(0), ...op.get(r), ...op.vStore(L + 16 * i));
-  for (const [l, r] of CRC.entries())
-    c.push(...op.i32(0), ...op.get(r), ...op.i64(-1n), ...op.i64Xor, ...op.i64Store(L + 64 + 8 * l));
+  for (const j of streams) {
+    for (let r = 0; r < 4; r++) c.push(...op.get(st(j)), ...op.i32Load(4 * r), ...op.set(state[j]![r]!));
+    c.push(...op.get(st(j)), ...op.i64Load(16), ...op.i64(-1n), ...op.i64Xor, ...op.set(crc(j)));
+    // Parked in memory for the end: a register held through the loop slows it down.
+    c.push(...op.i32(0), ...op.get(st(j)), ...op.i32Store(MD5_LAYOUT.spill + 4 * j));
+  }
+  c.push(...op.loopStart, ...op.get(blocks), ...op.i32Eqz, ...op.brIf(1));
+  for (const j of streams)
+    for (let r = 0; r < 4; r++) c.push(...op.get(state[j]![r]!), ...op.set(saved[j]![r]!));
+  // The step's registers rotate (a, b, c, d) -> (d, a, b, c); the streams' steps alternate.
+  const regs = streams.map((j) => [...state[j]!]);
+  for (let i = 0; i < 64; i++) {
+    for (const j of streams) {
+      c.push(...step(i, ptr(j), regs[j]!));
+      const [a, b, cc, d] = regs[j]!;
+      regs[j] = [d!, a!, b!, cc!];
+    }
+    if (i % 8 === 7) for (const j of streams) c.push(...crcWord(crc(j), ptr(j), 8 * (i >> 3), tmp(j)));
+  }
+  for (const j of streams) {
+    for (let r = 0; r < 4; r++) {
+      c.push(...op.get(state[j]![r]!), ...op.get(saved[j]![r]!), ...op.i32Add, ...op.set(state[j]![r]!));
+    }
+    c.push(...op.get(ptr(j)), ...op.i32(64), ...op.i32Add, ...op.set(ptr(j)));
+  }
+  c.push(...op.get(blocks), ...op.i32(1), ...op.i32Sub, ...op.set(blocks), ...op.br(0), ...op.end, ...op.end);
+  for (const j of streams) {
+    c.push(...op.i32(0), ...op.i32Load(MD5_LAYOUT.spill + 4 * j), ...op.set(st(j)));
+    for (let r = 0; r < 4; r++) c.push(...op.get(st(j)), ...op.get(state[j]![r]!), ...op.i32Store(4 * r));
+    c.push(...op.get(st(j)), ...op.get(crc(j)), ...op.i64(-1n), ...op.i64Xor, ...op.i64Store(16));
+  }
   c.push(...op.end);
-  const locals = [0x02, 10, 0x7b, 5, 0x7e];
-  return [...uleb(locals.length + c.length), ...locals, ...c];
-}
-
-/** md5(p, blocks, crc) -> crc: locals after the 3 params: 8 i32, 1 i64. */
-function md5Body(): number[] {
-  const [PTR, N, CRC] = [0, 1, 2];
-  const [A, B, C, D, AA, BB, CC, DD] = [3, 4, 5, 6, 7, 8, 9, 10];
-  const TMP = 11;
-  const S = MD5_LAYOUT.single;
-  const c: number[] = [...op.get(CRC), ...op.i64(-1n), ...op.i64Xor, ...op.set(CRC)];
-  for (const [i, r] of [A, B, C, D].entries()) c.push(...op.i32(0), ...op.i32Load(S + 4 * i), ...op.set(r));
-  const step = (i: number, a: number, b: number, cc: number, d: number): number[] => {
-    const round = i >> 4;
-    const get = (...locals: number[]) => locals.flatMap((l) => op.get(l));
-    let f: number[];
-    if (round === 0) f = [...get(d, b, cc, d), ...op.i32Xor, ...op.i32And, ...op.i32Xor];
-    else if (round === 1) f = [...get(cc, d, b, cc), ...op.i32Xor, ...op.i32And, ...op.i32Xor];
-    else if (round === 2) f = [...get(b, cc), ...op.i32Xor, ...op.get(d), ...op.i32Xor];
-    else f = [...get(cc, b, d), ...op.i32(-1), ...op.i32Xor, ...op.i32Or, ...op.i32Xor];
-    const s = SHIFT[round * 4 + (i % 4)]!;
-    return [
-      ...[...get(b, a), ...f, ...op.i32Add, ...op.get(PTR), ...op.i32Load(4 * roundWord(i)), ...op.i32Add],
-      ...[...op.i32(K[i]!), ...op.i32Add, ...op.i32(s), ...op.i32Rotl, ...op.i32Add, ...op.set(a)],
-    ];
-  };
-  c.push(
-    ...blockLoop({
-      state: [A, B, C, D],
-      saved: [AA, BB, CC, DD],
-      blocks: N,
-      add: op.i32Add,
-      step,
-      crcWord: (w) => crcWord(CRC, PTR, 8 * w, TMP),
-      next: [...op.get(PTR), ...op.i32(64), ...op.i32Add, ...op.set(PTR)],
-    }),
-  );
-  for (const [i, r] of [A, B, C, D].entries()) c.push(...op.i32(0), ...op.get(r), ...op.i32Store(S + 4 * i));
-  c.push(...op.get(CRC), ...op.i64(-1n), ...op.i64Xor, ...op.end);
-  const locals = [0x02, 8, 0x7f, 1, 0x7e];
+  const locals = [0x02, ...uleb(8 * n), 0x7f, ...uleb(2 * n), 0x7e];
   return [...uleb(locals.length + c.length), ...locals, ...c];
 }
 
 function moduleBytes(): Uint8Array {
   const name = (s: string) => [...uleb(s.length), ...Buffer.from(s)];
-  const pages = Math.ceil((MD5_LAYOUT.windows + 4 * MD5_LAYOUT.windowSize) / 65536);
-  const x4 = md5x4Body();
-  const one = md5Body();
+  const counts = Array.from({ length: MD5_MAX_STREAMS }, (_, i) => i + 1);
+  const pages = Math.ceil((MD5_LAYOUT.windows + MD5_MAX_STREAMS * MD5_LAYOUT.windowSize) / 65536);
+  // Type n - 1: 2n + 1 i32 params, no results.
+  const types = counts.flatMap((n) => [0x60, ...uleb(2 * n + 1), ...new Array(2 * n + 1).fill(0x7f), 0x00]);
+  const exports = counts.flatMap((n) => [...name(`md5x${n}`), 0x00, n - 1]);
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    // types: 0 = (i32 x5) -> (), 1 = (i32, i32, i64) -> i64
-    ...section(
-      1,
-      [0x02, 0x60, 0x05, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x00, 0x60, 0x03, 0x7f, 0x7f, 0x7e, 0x01, 0x7e],
-    ),
-    ...section(3, [0x02, 0x00, 0x01]),
+    ...section(1, [...uleb(counts.length), ...types]),
+    ...section(3, [...uleb(counts.length), ...counts.map((n) => n - 1)]),
     ...section(5, [0x01, 0x00, ...uleb(pages)]),
-    ...section(7, [
-      0x03,
-      ...name('mem'),
-      0x02,
-      0x00,
-      ...name('md5x4'),
-      0x00,
-      0x00,
-      ...name('md5'),
-      0x00,
-      0x01,
-    ]),
-    ...section(10, [0x02, ...x4, ...one]),
+    ...section(7, [...uleb(counts.length + 1), ...name('mem'), 0x02, 0x00, ...exports]),
+    ...section(10, [...uleb(counts.length), ...counts.flatMap((n) => md5xBody(n))]),
   ]);
 }
 
 let compiled: object | undefined;
 
-/** The compiled module (shareable with worker threads); null where WebAssembly SIMD is unavailable. */
+/** The compiled module (shareable with worker threads); null where WebAssembly cannot compile it. */
 export function md5WasmModule(): object | null {
   if (compiled === undefined) {
     try {
