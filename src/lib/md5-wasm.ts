@@ -1,16 +1,16 @@
 // MD5 and CRC-64 in one pass, as WebAssembly built here from its opcodes (like crc64-wasm.ts: no
-// toolchain, no binary in the repository). md5xN (N = 1..4) advances N independent streams together:
+// toolchain, no binary in the repository). md5xN (N = 1..3) advances N independent streams together:
 //
 //   md5xN(p1, s1, ..., pN, sN, blocks)
 //
 // hashes `blocks` 64-byte blocks at each pointer p, on the state at s (MD5's A, B, C, D, then the
-// stream's CRC-64; see MD5_LAYOUT.lanes). MD5 is one long chain of dependent 32-bit steps, so one
-// stream leaves most of a core's execution units idle: the kernels interleave the streams' steps, and
-// each stream's CRC-64 (slicing-by-8) every eighth step, so the out-of-order core runs them side by
-// side. On the benchmark CPU (bench/README.md): one stream ~540 MiB/s, two ~1,000, three ~1,170,
-// four ~1,250, against ~550 MiB/s for OpenSSL's MD5 followed by the CRC. Plain 32-bit code beats the
-// SIMD lanes this replaced (four streams in one vector: ~1,220 MiB/s with four, but no faster per
-// stream with two or three), since a vector has no rotate and its lanes cannot run apart.
+// stream's CRC-64; see MD5_LAYOUT.lanes). MD5 is one long chain of dependent 32-bit steps: each step
+// is arranged so that little of it waits for the previous one, and the kernels interleave the
+// streams' steps, and each stream's CRC-64 (slicing-by-8) every eighth step, so the out-of-order core
+// fills its execution units from several chains. On the benchmark CPU (bench/README.md), best of 7:
+// one stream ~865 MiB/s, two ~1,320, three ~1,360, against ~550 MiB/s for OpenSSL's MD5 followed by
+// the CRC on one stream, and ~1,220 for the SIMD kernel this replaced (four streams in the lanes of
+// one vector, no faster per stream with fewer: a vector has no rotate and its lanes cannot run apart).
 //
 // The kernels take whole 64-byte blocks; the caller keeps partial blocks and pads the last one.
 
@@ -20,8 +20,13 @@ declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
 };
 
-/** The most streams one call advances (kernels for five and six streams measured slower). */
-export const MD5_MAX_STREAMS = 4;
+/** Streams hashed at once by one thread (md5-lanes.js). */
+export const MD5_LANES = 4;
+/**
+ * The most streams one kernel call advances: three go as fast as four did, and two calls of two
+ * advance four streams faster than one call of four (bench/README.md).
+ */
+export const MD5_KERNEL_STREAMS = 3;
 
 /** Memory layout shared with md5-lanes.js. */
 export const MD5_LAYOUT = {
@@ -32,7 +37,7 @@ export const MD5_LAYOUT = {
   stateSize: 32,
   /** Scratch words for the kernels. */
   spill: 16384 + 4 * 32,
-  /** MD5_MAX_STREAMS input windows of `windowSize` bytes each. */
+  /** MD5_LANES input windows of `windowSize` bytes each. */
   windows: 65536,
   windowSize: 1024 * 1024 + 64,
 } as const;
@@ -86,19 +91,35 @@ function roundWord(i: number): number {
   return (7 * i) % 16;
 }
 
-/** MD5 step i of one stream: a = b + rotl(a + F(b, c, d) + X[k] + K[i], s), X at ptr. */
+/**
+ * MD5 step i of one stream: a = b + rotl(a + K[i] + X[k] + F(b, c, d), s), X at ptr. The sum is
+ * ordered so that only F's last operations, the last add, the rotate and the add of b wait for b
+ * (the previous step's result): a, K and X are known steps earlier.
+ */
 function step(i: number, ptr: number, [a, b, c, d]: readonly number[]): number[] {
   const round = i >> 4;
   const get = (...locals: number[]) => locals.flatMap((l) => op.get(l));
+  const not = [...op.i32(-1), ...op.i32Xor];
   let f: number[];
-  if (round === 0) f = [...get(d!, b!, c!, d!), ...op.i32Xor, ...op.i32And, ...op.i32Xor];
-  else if (round === 1) f = [...get(c!, d!, b!, c!), ...op.i32Xor, ...op.i32And, ...op.i32Xor];
-  else if (round === 2) f = [...get(b!, c!), ...op.i32Xor, ...op.get(d!), ...op.i32Xor];
-  else f = [...get(c!, b!, d!), ...op.i32(-1), ...op.i32Xor, ...op.i32Or, ...op.i32Xor];
+  // F = (b & c) | (~b & d), G = (b & d) | (c & ~d), H = b ^ c ^ d, I = c ^ (b | ~d).
+  if (round === 0)
+    f = [...get(c!, d!), ...op.i32Xor, ...op.get(b!), ...op.i32And, ...op.get(d!), ...op.i32Xor];
+  else if (round === 1) {
+    // The two halves share no bits, so | is +: the half without b joins the early sum.
+    f = [...get(c!, d!), ...not, ...op.i32And, ...op.i32Add, ...get(b!, d!), ...op.i32And];
+  } else if (round === 2) f = [...get(c!, d!), ...op.i32Xor, ...op.get(b!), ...op.i32Xor];
+  else f = [...op.get(c!), ...op.get(d!), ...not, ...op.get(b!), ...op.i32Or, ...op.i32Xor];
   const s = SHIFT[round * 4 + (i % 4)]!;
   return [
-    ...[...get(b!, a!), ...f, ...op.i32Add, ...op.get(ptr), ...op.i32Load(4 * roundWord(i)), ...op.i32Add],
-    ...[...op.i32(K[i]!), ...op.i32Add, ...op.i32(s), ...op.i32Rotl, ...op.i32Add, ...op.set(a!)],
+    ...[
+      ...op.get(a!),
+      ...op.i32(K[i]!),
+      ...op.i32Add,
+      ...op.get(ptr),
+      ...op.i32Load(4 * roundWord(i)),
+      ...op.i32Add,
+    ],
+    ...[...f, ...op.i32Add, ...op.i32(s), ...op.i32Rotl, ...op.get(b!), ...op.i32Add, ...op.set(a!)],
   ];
 }
 
@@ -157,8 +178,8 @@ function md5xBody(n: number): number[] {
 
 function moduleBytes(): Uint8Array {
   const name = (s: string) => [...uleb(s.length), ...Buffer.from(s)];
-  const counts = Array.from({ length: MD5_MAX_STREAMS }, (_, i) => i + 1);
-  const pages = Math.ceil((MD5_LAYOUT.windows + MD5_MAX_STREAMS * MD5_LAYOUT.windowSize) / 65536);
+  const counts = Array.from({ length: MD5_KERNEL_STREAMS }, (_, i) => i + 1);
+  const pages = Math.ceil((MD5_LAYOUT.windows + MD5_LANES * MD5_LAYOUT.windowSize) / 65536);
   // Type n - 1: 2n + 1 i32 params, no results.
   const types = counts.flatMap((n) => [0x60, ...uleb(2 * n + 1), ...new Array(2 * n + 1).fill(0x7f), 0x00]);
   const exports = counts.flatMap((n) => [...name(`md5x${n}`), 0x00, n - 1]);
