@@ -58,7 +58,7 @@ function fsImplementation(directIo: boolean): Implementation {
       return {
         store,
         async leftovers() {
-          const committed = /^[a-z0-9]{2}\/[a-z0-9]{2}\/[a-z0-9]+$/;
+          const committed = /^[a-z0-9]\/[a-z0-9]+$/;
           const files = walk(root);
           const stray = files.filter((f) => !f.startsWith('.tmp/') && !committed.test(f));
           assert.deepEqual(stray, [], 'no file outside .tmp/ except committed blobs');

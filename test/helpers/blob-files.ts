@@ -8,7 +8,9 @@ export function blobFiles(dataDir: string): { blobs: string[]; temporary: string
   const blobs: string[] = [];
   for (const a of readdirSync(root)) {
     if (a === '.tmp') continue;
-    for (const b of readdirSync(join(root, a))) blobs.push(...readdirSync(join(root, a, b)));
+    // ROOT/a/<key>, or ROOT/ab/cd/<key> in stores written before 2026-11-22.
+    if (a.length === 1) blobs.push(...readdirSync(join(root, a)));
+    else for (const b of readdirSync(join(root, a))) blobs.push(...readdirSync(join(root, a, b)));
   }
   return { blobs, temporary: readdirSync(join(root, '.tmp')) };
 }

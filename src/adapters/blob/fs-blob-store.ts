@@ -1,7 +1,9 @@
-// Filesystem BlobStore: blobs live at ROOT/ab/cd/<key>; writes go to ROOT/.tmp, are fsynced, then
-// renamed into place (and the directory fsynced), so a crash at any moment leaves either the whole
-// blob under its key or nothing but a temporary file for the sweeper.
-import { constants } from 'node:fs';
+// Filesystem BlobStore: blobs live at ROOT/a/<key> (one directory per first character of the key);
+// writes go to ROOT/.tmp, are fsynced, then renamed into place (and the directory fsynced), so a
+// crash at any moment leaves either the whole blob under its key or nothing but a temporary file for
+// the sweeper. Stores written before 2026-11-22 kept blobs at ROOT/ab/cd/<key>: they are still read,
+// listed and deleted there (docs/adr/0001-object-store-decisions.md §16).
+import { constants, existsSync } from 'node:fs';
 import { copyFile, type FileHandle, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -309,6 +311,18 @@ class DirectAppender implements BodyAppender {
   }
 }
 
+/** A blob key as FsBlobStore accepts it (newBlobKey makes 32 characters). */
+const KEY = /^[a-z0-9]{8,64}$/;
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
+
 function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
 }
@@ -317,6 +331,8 @@ export class FsBlobStore implements BlobStore {
   readonly #root: string;
   readonly #tmp: string;
   readonly #fsyncDirs: boolean;
+  /** Blob directories created or found, each once (concurrent writers share the mkdir). */
+  readonly #dirs = new Map<string, Promise<void>>();
 
   #directIo: boolean;
 
@@ -331,27 +347,60 @@ export class FsBlobStore implements BlobStore {
     await mkdir(this.#tmp, { recursive: true });
   }
 
+  /** The blob's directory: one of 36, created on first use. */
   #dirOf(key: string): string {
-    return join(this.#root, key.slice(0, 2), key.slice(2, 4));
+    return join(this.#root, key.slice(0, 1));
   }
 
   #pathOf(key: string): string {
-    if (!/^[a-z0-9]{8,64}$/.test(key)) throw new Error(`invalid blob key ${JSON.stringify(key)}`);
+    if (!KEY.test(key)) throw new Error(`invalid blob key ${JSON.stringify(key)}`);
     return join(this.#dirOf(key), key);
+  }
+
+  /** Where the two-level layout kept the blob (ROOT/ab/cd/<key>). */
+  #legacyPathOf(key: string): string {
+    return join(this.#root, key.slice(0, 2), key.slice(2, 4), key);
+  }
+
+  /** Runs `op` on the blob's path, then on its legacy path if the first gave ENOENT. */
+  async #atPath<T>(key: BlobKey, op: (path: string) => Promise<T>): Promise<T> {
+    try {
+      return await op(this.#pathOf(key));
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+      return await op(this.#legacyPathOf(key));
+    }
+  }
+
+  /**
+   * Creates the blob directory the first time a blob goes there (and makes its entry durable before
+   * a blob is published in it). Each blob used to get a directory of its own at the second level: an
+   * extra inode and directory block per blob, and on the benchmark machine's ext4 a mkdir cost more
+   * CPU than the file's own creation.
+   */
+  #ensureDir(dir: string): Promise<void> {
+    let ready = this.#dirs.get(dir);
+    if (!ready) {
+      ready = (async () => {
+        try {
+          await mkdir(dir);
+          if (this.#fsyncDirs) await fsyncDirectory(this.#root);
+        } catch (err) {
+          if (!isErrno(err, 'EEXIST')) throw err;
+        }
+      })();
+      this.#dirs.set(dir, ready);
+      // A failure is not remembered: the next blob tries again.
+      ready.catch(() => this.#dirs.delete(dir));
+    }
+    return ready;
   }
 
   async #commit(tmpPath: string, key: BlobKey): Promise<void> {
     const dir = this.#dirOf(key);
-    await mkdir(dir, { recursive: true });
+    await this.#ensureDir(dir);
     await rename(tmpPath, join(dir, key));
-    if (this.#fsyncDirs) {
-      const dh = await open(dir, 'r');
-      try {
-        await dh.sync();
-      } finally {
-        await dh.close();
-      }
-    }
+    if (this.#fsyncDirs) await fsyncDirectory(dir);
   }
 
   async write(
@@ -403,7 +452,7 @@ export class FsBlobStore implements BlobStore {
     const key = newBlobKey();
     const tmpPath = join(this.#tmp, `${key}.${randomHex(4)}`);
     try {
-      await copyFile(this.#pathOf(source), tmpPath);
+      await this.#atPath(source, (path) => copyFile(path, tmpPath));
       const fh = await open(tmpPath, 'r+');
       let size: number;
       try {
@@ -424,7 +473,7 @@ export class FsBlobStore implements BlobStore {
   async read(key: BlobKey, options: BlobReadOptions = {}): Promise<Readable> {
     let fh: Awaited<ReturnType<typeof open>>;
     try {
-      fh = await open(this.#pathOf(key), 'r');
+      fh = await this.#atPath(key, (path) => open(path, 'r'));
     } catch (err) {
       if (isErrno(err, 'ENOENT')) throw new BlobNotFoundError(`blob ${key} does not exist`);
       throw err;
@@ -438,12 +487,15 @@ export class FsBlobStore implements BlobStore {
   }
 
   localPath(key: BlobKey): string {
-    return this.#pathOf(key);
+    const path = this.#pathOf(key);
+    if (existsSync(path)) return path;
+    const legacy = this.#legacyPathOf(key);
+    return existsSync(legacy) ? legacy : path;
   }
 
   async size(key: BlobKey): Promise<number | undefined> {
     try {
-      return (await stat(this.#pathOf(key))).size;
+      return (await this.#atPath(key, (path) => stat(path))).size;
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw err;
@@ -453,7 +505,7 @@ export class FsBlobStore implements BlobStore {
   async delete(keys: readonly BlobKey[]): Promise<void> {
     for (const key of keys) {
       try {
-        await unlink(this.#pathOf(key));
+        await this.#atPath(key, (path) => unlink(path));
       } catch (err) {
         if (!isErrno(err, 'ENOENT')) throw err;
       }
@@ -461,34 +513,32 @@ export class FsBlobStore implements BlobStore {
   }
 
   async *list(options: { signal?: AbortSignal } = {}): AsyncIterable<BlobInfo> {
-    const level = async (dir: string): Promise<string[]> => {
+    const names = async (dir: string, pattern: RegExp): Promise<string[]> => {
       try {
-        return (await readdir(dir)).filter((name) => /^[a-z0-9]{2}$/.test(name)).sort();
+        return (await readdir(dir)).filter((name) => pattern.test(name)).sort();
       } catch (err) {
         if (isErrno(err, 'ENOENT')) return [];
         throw err;
       }
     };
-    for (const a of await level(this.#root)) {
-      for (const b of await level(join(this.#root, a))) {
-        options.signal?.throwIfAborted();
-        const dir = join(this.#root, a, b);
-        let names: string[];
+    const blobsIn = async function* (dir: string): AsyncIterable<BlobInfo> {
+      options.signal?.throwIfAborted();
+      for (const name of await names(dir, KEY)) {
         try {
-          names = await readdir(dir);
+          const st = await stat(join(dir, name));
+          yield { key: name as BlobKey, modifiedAt: st.mtimeMs };
         } catch (err) {
-          if (isErrno(err, 'ENOENT')) continue;
-          throw err;
-        }
-        for (const name of names) {
-          try {
-            const st = await stat(join(dir, name));
-            yield { key: name as BlobKey, modifiedAt: st.mtimeMs };
-          } catch (err) {
-            if (!isErrno(err, 'ENOENT')) throw err;
-          }
+          if (!isErrno(err, 'ENOENT')) throw err;
         }
       }
+    };
+    for (const top of await names(this.#root, /^[a-z0-9]{1,2}$/)) {
+      const dir = join(this.#root, top);
+      if (top.length === 1) {
+        yield* blobsIn(dir);
+        continue;
+      }
+      for (const second of await names(dir, /^[a-z0-9]{2}$/)) yield* blobsIn(join(dir, second));
     }
   }
 
