@@ -42,6 +42,21 @@ describe('FsBlobStore layout', () => {
     for (const dir of dirs) assert.equal(dir.length, 1);
   });
 
+  it('makes a blob directory again if it was removed while the store was running', async () => {
+    const first = await store.write(body(Buffer.from('first')));
+    const dir = join(root, first.key[0]!);
+    rmSync(dir, { recursive: true });
+    // Keys are random: write until one lands in the removed directory.
+    for (let i = 0; i < 500; i++) {
+      const next = await store.write(body(Buffer.from(`again ${i}`)));
+      if (next.key[0] === first.key[0]) {
+        assert.equal((await readAll(store, next.key)).toString(), `again ${i}`);
+        return;
+      }
+    }
+    assert.fail('no key landed in the removed directory');
+  });
+
   it('reads, copies, lists and deletes blobs of the two-level layout', async () => {
     const legacy = 'k7legacyblob0000000000000000000z' as BlobKey;
     const legacyDir = join(root, 'k7', 'le');

@@ -399,7 +399,16 @@ export class FsBlobStore implements BlobStore {
   async #commit(tmpPath: string, key: BlobKey): Promise<void> {
     const dir = this.#dirOf(key);
     await this.#ensureDir(dir);
-    await rename(tmpPath, join(dir, key));
+    try {
+      await rename(tmpPath, join(dir, key));
+    } catch (err) {
+      // The directory was removed behind this process's back (an emptied store, a restore): make it
+      // again once rather than fail every write that goes there.
+      if (!isErrno(err, 'ENOENT')) throw err;
+      this.#dirs.delete(dir);
+      await this.#ensureDir(dir);
+      await rename(tmpPath, join(dir, key));
+    }
     if (this.#fsyncDirs) await fsyncDirectory(dir);
   }
 
