@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Digester, type DigestName, type Digests } from './checksums.ts';
 import { crc64Wasm } from './crc64.ts';
-import { MD5_LAYOUT, md5WasmModule } from './md5-wasm.ts';
+import { MD5_LAYOUT, md5CrcTables, md5WasmModule } from './md5-wasm.ts';
 
 /** A digester fed from a stream: update may ask the caller to wait (backpressure). */
 export interface StreamDigester {
@@ -156,12 +156,13 @@ export class HashPool {
    */
   constructor(size = Math.max(1, availableParallelism() - 1)) {
     const md5Module = md5WasmModule();
+    const crc64 = crc64Wasm();
+    const md5 = md5Module
+      ? { module: md5Module, layout: MD5_LAYOUT, tables: md5CrcTables(crc64.tables) }
+      : undefined;
     this.#slots = Array.from({ length: size }, () => {
       const worker = new Worker(new URL('./hash-worker.js', import.meta.url), {
-        workerData: {
-          crc64: crc64Wasm(),
-          md5: md5Module ? { module: md5Module, layout: MD5_LAYOUT } : undefined,
-        },
+        workerData: { crc64, md5 },
       });
       worker.unref();
       const slot: Slot = { worker, active: 0 };

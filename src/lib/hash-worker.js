@@ -25,7 +25,7 @@ function crc64Update(value, buf) {
 }
 
 const lanes = workerData.md5
-  ? new Md5Lanes(workerData.md5.module, tables, workerData.md5.layout, crc64Update)
+  ? new Md5Lanes(workerData.md5.module, workerData.md5.tables, workerData.md5.layout, crc64Update)
   : undefined;
 let pumpScheduled = false;
 

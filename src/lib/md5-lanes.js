@@ -9,7 +9,7 @@ const IV = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
 export class Md5Lanes {
   /**
    * @param {WebAssembly.Module} module compiled by md5-wasm.ts
-   * @param {Uint8Array} tables CRC-64 slicing tables (crc64-wasm.ts layout)
+   * @param {Uint8Array} tables the kernels' CRC-64 tables (md5CrcTables in md5-wasm.ts)
    * @param {typeof import('./md5-wasm.ts').MD5_LAYOUT} layout
    * @param {(crc: bigint, bytes: Uint8Array) => bigint} crcTail CRC-64 of a few trailing bytes
    * @param {number} pressure queued bytes (beyond what the lane's window holds) that let a lane go on

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { crc64, crc64Combine, crc64Wasm } from './crc64.ts';
 // @ts-expect-error: plain JavaScript module without type declarations (loaded by the hash worker).
 import { Md5Lanes } from './md5-lanes.js';
-import { MD5_LAYOUT, md5WasmModule } from './md5-wasm.ts';
+import { MD5_LAYOUT, md5CrcTables, md5WasmModule } from './md5-wasm.ts';
 
 const SIZES = [
   0,
@@ -31,7 +31,7 @@ function newLanes(pressure?: number) {
   const module = md5WasmModule();
   assert.ok(module, 'the MD5 kernels compile');
   const crcTail = (crc: bigint, bytes: Uint8Array) => crc64Combine(crc, crc64(bytes), bytes.length);
-  return new Md5Lanes(module, crc64Wasm().tables, MD5_LAYOUT, crcTail, pressure);
+  return new Md5Lanes(module, md5CrcTables(crc64Wasm().tables), MD5_LAYOUT, crcTail, pressure);
 }
 
 describe('Md5Lanes', () => {
