@@ -6,9 +6,9 @@
 // hashes `blocks` 64-byte blocks at each pointer p, on the state at s (MD5's A, B, C, D, then the
 // stream's CRC-64; see MD5_LAYOUT.lanes). MD5 is one long chain of dependent 32-bit steps: each step
 // is arranged so that little of it waits for the previous one, and the kernels interleave the
-// streams' steps, and each stream's CRC-64 (slicing-by-8) every eighth step, so the out-of-order core
+// streams' steps, and each stream's CRC-64 (crcWord) every eighth step, so the out-of-order core
 // fills its execution units from several chains. On the benchmark CPU (bench/README.md), best of 7:
-// one stream ~865 MiB/s, two ~1,320, three ~1,360, against ~550 MiB/s for OpenSSL's MD5 followed by
+// one stream ~840 MiB/s, two ~1,450, three ~1,370, against ~550 MiB/s for OpenSSL's MD5 followed by
 // the CRC on one stream, and ~1,220 for the SIMD kernel this replaced (four streams in the lanes of
 // one vector, no faster per stream with fewer: a vector has no rotate and its lanes cannot run apart).
 //
