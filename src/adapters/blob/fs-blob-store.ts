@@ -162,10 +162,12 @@ const O_DIRECT = constants.O_DIRECT ?? 0;
 /** Direct writes need the buffer, the file offset and the length aligned to the device's blocks. */
 const DIRECT_ALIGN = 4096;
 /**
- * Size of a direct write, and of each of a body's two staging buffers. 1 MiB wrote no faster and kept
- * 4 MiB more resident with four uploads (the 5 GiB benchmark's peak RSS, bench/README.md).
+ * Size of a direct write, and of each of a body's two staging buffers. Each write goes to libuv's
+ * pool, and handing one over (waking a pool thread) took ~90 µs of the main thread on the benchmark
+ * VM: 1 MiB writes instead of 512 KiB took the server from 2.6 to 2.4 CPU-s/GiB in alternating
+ * pushes, for 4 MiB more resident with four uploads (bench/README.md).
  */
-const DIRECT_SLOT = 512 * 1024;
+const DIRECT_SLOT = 1024 * 1024;
 /** Staging buffers per WebAssembly memory (a memory's base is page-aligned; an ArrayBuffer's is not). */
 const SLOTS_PER_MEMORY = 8;
 
@@ -205,7 +207,7 @@ const staging = new StagingBuffers();
 
 /**
  * Appends a body with direct I/O: chunks are copied (on the main thread, while they are still in the
- * CPU cache) into one of two page-aligned 512 KiB staging buffers, and each full buffer is written at
+ * CPU cache) into one of two page-aligned 1 MiB staging buffers, and each full buffer is written at
  * its offset with O_DIRECT while the other fills. The kernel then neither copies the bytes into the
  * page cache nor writes them back later, which was most of the write path's CPU (bench/README.md),
  * and the fsync at the end has only metadata left. The last, partial buffer is padded to the block
