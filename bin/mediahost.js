@@ -16,7 +16,9 @@
 import process from 'node:process';
 import { setFlagsFromString } from 'node:v8';
 
-const START_FLAGS = ['--max-semi-space-size=2'];
+// A 1 MiB semi-space: with the hashing and writes of 2026-11-22 it peaked ~9 MiB lower than 2 MiB on
+// a 5 GiB upload at the same CPU per GiB (bench/README.md).
+const START_FLAGS = ['--max-semi-space-size=1'];
 const RUNTIME_FLAGS = '--external-memory-accounted-in-global-limit';
 
 function youngGenerationChosen() {

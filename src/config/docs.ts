@@ -32,7 +32,7 @@ export function renderConfigurationDoc(): string {
     '',
     '## Garbage collector flags',
     '',
-    '`mediahost serve` starts Node with `--max-semi-space-size=2` (it replaces itself once at start, keeping',
+    '`mediahost serve` starts Node with `--max-semi-space-size=1` (it replaces itself once at start, keeping',
     "its process id) and sets V8's `--external-memory-accounted-in-global-limit`: a server that streams",
     "request bodies allocates one buffer per socket read, and with V8's defaults those buffers were",
     'reclaimed by full collections instead of young-generation ones (bench/README.md has the figures).',

@@ -142,15 +142,15 @@ describe('server lifecycle', { timeout: 120_000 }, () => {
     };
     // The listening process is the one spawned (same pid), now started with the flag.
     const tuned = await start({});
-    assert.ok(commandLine(tuned).includes('--max-semi-space-size=2'), commandLine(tuned).join(' '));
+    assert.ok(commandLine(tuned).includes('--max-semi-space-size=1'), commandLine(tuned).join(' '));
     const environment = readFileSync(`/proc/${tuned.process.pid}/environ`, 'utf8').split('\0');
     assert.ok(environment.includes('MALLOC_ARENA_MAX=2'));
     assert.equal(await tuned.kill('SIGTERM'), 0);
 
     const own = await start({ NODE_OPTIONS: '--max-semi-space-size=8' });
-    assert.ok(!commandLine(own).includes('--max-semi-space-size=2'), 'the operator chose a size');
+    assert.ok(!commandLine(own).includes('--max-semi-space-size=1'), 'the operator chose a size');
     const plain = await start({ MEDIAHOST_NO_V8_FLAGS: '1' });
-    assert.ok(!commandLine(plain).includes('--max-semi-space-size=2'), 'MEDIAHOST_NO_V8_FLAGS=1');
+    assert.ok(!commandLine(plain).includes('--max-semi-space-size=1'), 'MEDIAHOST_NO_V8_FLAGS=1');
     await own.kill('SIGTERM');
     await plain.kill('SIGTERM');
   });
