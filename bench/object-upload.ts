@@ -321,7 +321,7 @@ async function main(): Promise<void> {
     const big = await uploadTo(server, BIG, 'five-gib');
     rss = peakRssMiB(server.pid);
     process.stdout.write(
-      `${BIG / MiB} MiB object at ${big.mbps.toFixed(0)} MiB/s; server peak RSS ${rss.toFixed(0)} MiB (target < 200 MiB)\n`,
+      `${BIG / MiB} MiB object at ${big.mbps.toFixed(0)} MiB/s; server peak RSS ${rss.toFixed(0)} MiB = ${((rss * MiB) / 1e6).toFixed(0)} MB (target < 200 MB)\n`,
     );
   } finally {
     await server.stop();
