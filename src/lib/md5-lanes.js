@@ -28,7 +28,7 @@ export class Md5Lanes {
     this.pressure = pressure;
     this.bytes.set(tables, layout.tables);
     /** @type {(Stream | undefined)[]} */
-    this.lanes = [undefined, undefined, undefined, undefined];
+    this.lanes = new Array(layout.count).fill(undefined);
   }
 
   /** A stream on a free lane, or undefined when all four are taken. */

@@ -21,12 +21,12 @@ declare const WebAssembly: {
 };
 
 /** Streams hashed at once by one thread (md5-lanes.js). */
-export const MD5_LANES = 4;
+const MD5_LANES = 4;
 /**
  * The most streams one kernel call advances: three go as fast as four did, and two calls of two
  * advance four streams faster than one call of four (bench/README.md).
  */
-export const MD5_KERNEL_STREAMS = 3;
+const MD5_KERNEL_STREAMS = 3;
 
 /** Bits of the CRC state each table lookup takes (CRC_CHUNKS lookups per 8 bytes). */
 const CRC_BITS = 11;
@@ -35,14 +35,16 @@ const CRC_TABLE_BYTES = (1 << CRC_BITS) * 8;
 
 /** Memory layout shared with md5-lanes.js. */
 export const MD5_LAYOUT = {
+  /** Lanes: streams hashed at once, each with a state and a window below. */
+  count: MD5_LANES,
   /** The CRC-64 tables of md5CrcTables(), CRC_CHUNKS of 16 KiB. */
   tables: 0,
   /** Per-lane state, `stateSize` bytes each: A, B, C, D (u32 LE), then the CRC-64 (u64 LE). */
   lanes: 98304,
   stateSize: 32,
   /** Scratch words for the kernels. */
-  spill: 98304 + 4 * 32,
-  /** MD5_LANES input windows of `windowSize` bytes each. */
+  spill: 98304 + MD5_LANES * 32,
+  /** One input window of `windowSize` bytes per lane. */
   windows: 131072,
   windowSize: 1024 * 1024 + 64,
 } as const;
