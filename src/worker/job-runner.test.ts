@@ -62,7 +62,7 @@ function blockingHandler(runs: Run[]): { run(ctx: JobContext): Promise<unknown> 
   };
 }
 
-describe('JobRunner', { timeout: 30_000 }, () => {
+describe('JobRunner', { timeout: 180_000 }, () => {
   let store: KyselyMetadataStore;
   let offset = 0;
   const clock = { now: () => Date.now() + offset };

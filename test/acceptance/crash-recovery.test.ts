@@ -83,7 +83,7 @@ describe('crash recovery', { timeout: 180_000 }, () => {
       },
     });
     const streaming = c.uploadPart(key, uploadId, 2, slow).catch((err: Error) => err);
-    await waitFor(() => sent >= MiB, 10_000);
+    await waitFor(() => sent >= MiB, 60_000);
     await child.kill('SIGKILL');
     assert.ok((await streaming) instanceof Error, 'the part upload died with the server');
 

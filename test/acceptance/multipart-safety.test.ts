@@ -16,7 +16,7 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
-describe('multipart safety', { timeout: 120_000 }, () => {
+describe('multipart safety', { timeout: 300_000 }, () => {
   let server: TestServer;
   let client: ObjectClient;
 
@@ -45,7 +45,7 @@ describe('multipart safety', { timeout: 120_000 }, () => {
       .uploadPart(key, uploadId, 2, slowBody(total, 64 * 1024, 10, sent))
       .then(async (res) => ({ status: res.status, text: await res.text() }))
       .catch((err: Error) => ({ status: 0, text: err.message }));
-    await waitFor(() => sent.bytes >= 512 * 1024, 10_000);
+    await waitFor(() => sent.bytes >= 512 * 1024, 60_000);
 
     const started = Date.now();
     const aborted = await client.abort(key, uploadId);

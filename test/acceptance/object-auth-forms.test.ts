@@ -28,7 +28,7 @@ import { type Credentials, cosFetch, rawFetch } from '../helpers/sign.ts';
 
 const KiB = 1024;
 const REGION = 'ap-guangzhou';
-const SUITE = { timeout: 120_000 };
+const SUITE = { timeout: 300_000 };
 
 const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 

@@ -21,7 +21,7 @@ async function expectError(res: Response, status: number, code: string, message?
   if (message) assert.match(xmlValue(text, 'Message') ?? '', message);
 }
 
-describe('object API bad input', { timeout: 120_000 }, () => {
+describe('object API bad input', { timeout: 300_000 }, () => {
   let parent: string;
   let server: TestServer;
   let client: ObjectClient;

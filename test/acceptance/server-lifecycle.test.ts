@@ -31,7 +31,7 @@ function printed(output: string[], field: string): string | undefined {
   return undefined;
 }
 
-describe('server lifecycle', { timeout: 120_000 }, () => {
+describe('server lifecycle', { timeout: 300_000 }, () => {
   const dirs: string[] = [];
   const children: ChildServer[] = [];
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { GRANTS, type Grant } from '../../src/core/tokens/access.ts';
 import { startTestServer, type TestClock, type TestServer, testClock } from '../helpers/server.ts';
 
-const SUITE = { timeout: 60_000 };
+const SUITE = { timeout: 240_000 };
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are checked field by field
 type Json = Record<string, any>;

@@ -41,7 +41,7 @@ async function waitForAsync(check: () => Promise<boolean>, ms: number, what: str
 const names = async (smh: SmhClient, dir: string): Promise<string[]> =>
   (await expectJson<Listing>(await smh.list(dir), 200)).contents.map((c) => c.name);
 
-describe('SMH confirm: conflicts, repeats and incomplete bytes', { timeout: 60_000 }, () => {
+describe('SMH confirm: conflicts, repeats and incomplete bytes', { timeout: 240_000 }, () => {
   let server: TestServer;
   let smh: SmhClient;
   let force: SmhClient;
@@ -252,7 +252,7 @@ describe('SMH confirm: conflicts, repeats and incomplete bytes', { timeout: 60_0
   });
 });
 
-describe('SMH quota gates uploads', { timeout: 30_000 }, () => {
+describe('SMH quota gates uploads', { timeout: 180_000 }, () => {
   let server: TestServer;
   let smh: SmhClient;
 
@@ -309,7 +309,7 @@ describe('SMH quota gates uploads', { timeout: 30_000 }, () => {
   });
 });
 
-describe('SMH instant upload', { timeout: 30_000 }, () => {
+describe('SMH instant upload', { timeout: 180_000 }, () => {
   let server: TestServer;
   let smh: SmhClient;
   let admin: SmhClient;
@@ -389,7 +389,7 @@ describe('SMH instant upload', { timeout: 30_000 }, () => {
         })
       ).jobs;
     assert.equal((await jobs()).length, 2, 'two checks queued, in the confirms');
-    await waitForAsync(async () => (await jobs()).every((j) => j.state === 'SUCCEED'), 30_000, 'the checks');
+    await waitForAsync(async () => (await jobs()).every((j) => j.state === 'SUCCEED'), 120_000, 'the checks');
     const results = (await jobs()).map((j) => j.result as { recorded: boolean });
     assert.deepEqual(results.map((r) => r.recorded).sort(), [false, true]);
     // Recorded for the honest upload only: instant upload now finds it.
@@ -448,7 +448,7 @@ describe('SMH instant upload', { timeout: 30_000 }, () => {
   });
 });
 
-describe('SMH abandoned upload tasks expire', { timeout: 30_000 }, () => {
+describe('SMH abandoned upload tasks expire', { timeout: 180_000 }, () => {
   let server: TestServer;
   let clock: TestClock;
   let smh: SmhClient;

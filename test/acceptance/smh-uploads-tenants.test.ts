@@ -21,7 +21,7 @@ const SPACES = 3;
 const USERS = 10;
 const TASKS = 100;
 
-describe('SMH uploads by many users in several spaces', { timeout: 60_000 }, () => {
+describe('SMH uploads by many users in several spaces', { timeout: 240_000 }, () => {
   let server: TestServer;
   let library: { libraryId: string; librarySecret: string };
   let admin: SmhClient;

@@ -37,7 +37,7 @@ function split(data: Buffer, size: number): Buffer[] {
   return parts;
 }
 
-describe('SMH upload flows', { timeout: 60_000 }, () => {
+describe('SMH upload flows', { timeout: 240_000 }, () => {
   let server: TestServer;
   let smh: SmhClient;
 
@@ -241,7 +241,7 @@ describe('SMH upload flows', { timeout: 60_000 }, () => {
     const streaming = putPart(begin, 2, slowBody(total, 64 * 1024, 10, sent))
       .then(async (res) => ({ status: res.status, text: await res.text() }))
       .catch((err: Error) => ({ status: 0, text: err.message }));
-    await waitFor(() => sent.bytes >= 512 * 1024, 10_000, 'half a MiB streamed');
+    await waitFor(() => sent.bytes >= 512 * 1024, 60_000, 'half a MiB streamed');
 
     const started = Date.now();
     const cancelled = await smh.cancel(begin.confirmKey);
@@ -335,7 +335,7 @@ describe('SMH upload flows', { timeout: 60_000 }, () => {
   });
 });
 
-describe('SMH upload credentials expire and renew', { timeout: 30_000 }, () => {
+describe('SMH upload credentials expire and renew', { timeout: 180_000 }, () => {
   let server: TestServer;
   let clock: TestClock;
   let smh: SmhClient;

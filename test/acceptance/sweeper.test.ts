@@ -9,7 +9,7 @@ async function* bytes(text: string): AsyncGenerator<Uint8Array> {
   yield Buffer.from(text);
 }
 
-describe('orphan sweep', { timeout: 60_000 }, () => {
+describe('orphan sweep', { timeout: 240_000 }, () => {
   let server: TestServer;
   let clock: TestClock;
 

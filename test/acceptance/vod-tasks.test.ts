@@ -267,7 +267,7 @@ describe('VOD editing tasks', { timeout: 240_000 }, () => {
         callback_url: `http://127.0.0.1:${port}/done`,
       });
       await vod.until(created.task_id, ['SUCCEED']);
-      await waitFor(() => received.length > 0, 10_000, 'the callback');
+      await waitFor(() => received.length > 0, 60_000, 'the callback');
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(received.length, 1);
       assert.deepEqual(received[0], {

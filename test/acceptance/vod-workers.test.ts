@@ -422,7 +422,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
     const run = promisify(execFile);
     const err = await run(process.execPath, [CLI, 'worker', '--data-dir', dir, '--worker-concurrency', '0'], {
       encoding: 'utf8',
-      timeout: 20_000,
+      timeout: 300_000,
     }).then(
       () => assert.fail('the worker started'),
       (e: { code: number; stderr: string }) => e,

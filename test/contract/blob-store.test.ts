@@ -164,7 +164,7 @@ async function listedKeys(store: BlobStore): Promise<Set<BlobKey>> {
 }
 
 for (const impl of implementations) {
-  describe(`BlobStore contract: ${impl.name}`, { timeout: 120_000 }, () => {
+  describe(`BlobStore contract: ${impl.name}`, { timeout: 300_000 }, () => {
     let sut: StoreUnderTest;
     let store: BlobStore;
 
@@ -419,7 +419,7 @@ for (const impl of implementations) {
       }
     });
 
-    it('a 32 MiB write streamed in 64 KiB chunks round-trips', { timeout: 60_000 }, async () => {
+    it('a 32 MiB write streamed in 64 KiB chunks round-trips', { timeout: 240_000 }, async () => {
       const chunk = 64 * 1024;
       const count = 512;
       const sent = createHash('sha256');

@@ -80,7 +80,7 @@ function putPart(grant: UploadGrant, uploadId: string, n: number, body: Buffer):
 }
 
 for (const impl of implementations) {
-  describe(`ObjectStore contract: ${impl.name}`, { timeout: 120_000 }, () => {
+  describe(`ObjectStore contract: ${impl.name}`, { timeout: 300_000 }, () => {
     let server: TestServer;
     let store: ObjectStore;
     let library: LibraryRecord;
@@ -272,7 +272,7 @@ for (const impl of implementations) {
   });
 }
 
-describe('S3 object store: copies beyond the single-copy limit', { timeout: 60_000 }, () => {
+describe('S3 object store: copies beyond the single-copy limit', { timeout: 240_000 }, () => {
   it('copies in UploadPartCopy ranges, byte for byte, and leaves no upload open', async () => {
     const external = await startTestServer();
     const settings = s3BucketSettings(

@@ -2,6 +2,7 @@
 // (slow bodies, races, malformed input) rather than an SDK's retries and validation.
 import { createHash } from 'node:crypto';
 import { type Credentials, cosFetch } from './sign.ts';
+import { bytesOf } from './smh-client.ts';
 
 export interface ObjectClientOptions {
   url: string;
@@ -33,13 +34,7 @@ export function xmlValues(xml: string, tag: string): string[] {
 
 /** Deterministic bytes for part `n` of a test object, so any reader can check what it got. */
 export function partBytes(seed: string, n: number, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update(`${seed}:${n}`).digest();
-  for (let off = 0; off < size; off += block.length) {
-    block.copy(out, off);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
+  return bytesOf(`${seed}:${n}`, size);
 }
 
 /** A request body that yields `chunk` bytes every `everyMs` until `total`, or until cancelled. */

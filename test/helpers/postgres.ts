@@ -30,8 +30,8 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-const INITDB_TIMEOUT_MS = 60_000;
-const READY_TIMEOUT_MS = 30_000;
+const INITDB_TIMEOUT_MS = 120_000;
+const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
 const SETTLE_TIMEOUT_MS = 2_000;
 const ADMIN_TIMEOUT_MS = 30_000;

@@ -95,7 +95,7 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('\n')}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('\n')}`)), 120_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line);
       if (line.includes('mediahost is listening')) {

@@ -50,7 +50,7 @@ export async function spawnWorker(
     process: child,
     output,
     exited,
-    async stop(signal, timeoutMs = 10_000) {
+    async stop(signal, timeoutMs = 30_000) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return within(exited, timeoutMs, `worker ${child.pid} exiting on ${signal}`);
     },
@@ -65,7 +65,7 @@ export async function spawnWorker(
       });
       child.once('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output.join('\n')}`)));
     }),
-    20_000,
+    120_000,
     'the worker starting',
   );
   return worker;
