@@ -29,6 +29,8 @@ export interface BucketRecord {
 export interface CredentialScope {
   /** Exact object key the credential is limited to. */
   key?: string;
+  /** Key prefix the credential is limited to (the SMH keys, for the key that signs download URLs). */
+  prefix?: string;
   /** Multipart upload the credential is limited to. */
   uploadId?: string;
   /** Object API operations allowed, e.g. ["PutObject"] or ["UploadPart", "ListParts"]. */
@@ -520,8 +522,11 @@ export interface BucketRepo {
 export interface AccessKeyRepo {
   insert(key: AccessKeyRecord): Promise<void>;
   get(id: AccessKeyId): Promise<AccessKeyRecord | undefined>;
-  /** The library's permanent key pair (the one `library create` printed). */
-  permanentFor(libraryId: LibraryId): Promise<AccessKeyRecord | undefined>;
+  /**
+   * The library's oldest permanent key confined to a prefix (no session token, a scope): the key that
+   * signs SMH download URLs, never handed out. The library's own key pair has no scope.
+   */
+  smhReaderFor(libraryId: LibraryId): Promise<AccessKeyRecord | undefined>;
   delete(id: AccessKeyId): Promise<void>;
   /** Temporary keys scoped to an upload: removed when the upload ends. */
   deleteForUpload(uploadId: string): Promise<number>;

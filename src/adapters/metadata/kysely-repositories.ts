@@ -226,13 +226,15 @@ class KyselyAccessKeyRepo implements AccessKeyRepo {
     return row && toAccessKey(row);
   }
 
-  async permanentFor(libraryId: LibraryId): Promise<AccessKeyRecord | undefined> {
+  async smhReaderFor(libraryId: LibraryId): Promise<AccessKeyRecord | undefined> {
     const row = await this.db
       .selectFrom('access_keys')
       .selectAll()
       .where('library_id', '=', libraryId)
       .where('session_token', 'is', null)
+      .where('scope', 'is not', null)
       .orderBy('created_at')
+      .orderBy('id')
       .executeTakeFirst();
     return row && toAccessKey(row);
   }

@@ -193,12 +193,14 @@ export class EmbeddedObjectStore implements ObjectStore {
     await this.#d.store.accessKeys.deleteForObject(this.#bucket(loc), loc.key);
   }
 
-  /** The library's permanent key, which signs download URLs; keys never change, so it is cached. */
+  /**
+   * The key that signs download URLs: confined to reading the library's SMH keys, which the library's
+   * own key pair may not touch (ADR 0001 §17). Keys never change, so it is cached.
+   */
   async #signingKey(loc: ObjectLocation): Promise<AccessKeyRecord> {
     const cached = this.#signingKeys.get(loc.library.id);
     if (cached) return cached;
-    const key = await this.#d.store.accessKeys.permanentFor(loc.library.id);
-    if (!key) throw new AppError('InternalError', `library ${loc.library.id} has no permanent key`);
+    const key = await this.#d.credentials.smhReader(loc.library.id, this.#bucket(loc));
     this.#signingKeys.set(loc.library.id, key);
     return key;
   }

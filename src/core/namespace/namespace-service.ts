@@ -15,6 +15,7 @@ import type {
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { AppError } from '../errors.ts';
 import { randomString } from '../ids.ts';
+import { smhKeyPrefix } from '../objects/smh-keys.ts';
 import type { SpaceService } from '../spaces/space-service.ts';
 import { type AccessContext, hasGrant, requireAnyGrant } from '../tokens/access.ts';
 import { freeName, validateName } from './names.ts';
@@ -23,7 +24,8 @@ export type Strategy = 'ask' | 'rename' | 'overwrite';
 
 const LOWER36 = '0123456789abcdefghijklmnopqrstuvwxyz';
 export const newInodeId = (): string => randomString(20, LOWER36);
-export const newObjectKey = (libraryId: string): string => `${libraryId}/${randomString(32, LOWER36)}`;
+export const newObjectKey = (libraryId: string): string =>
+  `${smhKeyPrefix(libraryId)}${randomString(32, LOWER36)}`;
 
 /** The root of a space, which has no row of its own. */
 export const ROOT = '';

@@ -1,6 +1,7 @@
-// Object API credentials: the permanent key pair of a library, and temporary keys (with a session
-// token) scoped to one object or upload, which SMH upload tasks hand to their clients. Signature
-// checking is the surface's job; this service finds the secret and decides what a key may do.
+// Object API credentials: the permanent key pair of a library, temporary keys (with a session token)
+// scoped to one object or upload, which SMH upload tasks hand to their clients, and the key confined to
+// the SMH keys that signs download URLs. Signature checking is the surface's job; this service finds
+// the secret and decides what a key may do.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../ports/clock.ts';
 import type { AccessKeyRecord, CredentialScope, MetadataStore } from '../../ports/metadata-store.ts';
@@ -13,6 +14,7 @@ import {
   newSecretAccessKey,
   randomString,
 } from '../ids.ts';
+import { mayReachKey, smhKeyDenied, smhKeyPrefix } from './smh-keys.ts';
 
 export type ObjectAction =
   | 'ListBuckets'
@@ -101,12 +103,15 @@ export class CredentialService {
         });
       }
       if (bucket.libraryId !== key.libraryId) throw new AppError('AccessDenied', 'Access Denied.');
+      if (request.key !== undefined && !mayReachKey(bucket.libraryId, request.key, key.scope))
+        throw smhKeyDenied(bucket.libraryId);
     }
     const scope = key.scope;
     if (scope) {
       const denied =
         (scope.actions !== undefined && !scope.actions.includes(request.action)) ||
         (scope.key !== undefined && request.key !== scope.key) ||
+        (scope.prefix !== undefined && !request.key?.startsWith(scope.prefix)) ||
         (scope.uploadId !== undefined &&
           request.uploadId !== undefined &&
           request.uploadId !== scope.uploadId) ||
@@ -140,6 +145,27 @@ export class CredentialService {
       createdAt: this.#clock.now(),
     });
     return credential;
+  }
+
+  /**
+   * The library's key that signs SMH download URLs: permanent, confined to reading its SMH keys, and
+   * never handed out. Made on first use; two nodes making one at once both work, the oldest is kept.
+   */
+  async smhReader(libraryId: LibraryId, bucket: BucketName): Promise<AccessKeyRecord> {
+    const found = await this.#store.accessKeys.smhReaderFor(libraryId);
+    if (found) return found;
+    const key: AccessKeyRecord = {
+      id: newAccessKeyId(),
+      secret: newSecretAccessKey(),
+      libraryId,
+      bucket,
+      sessionToken: null,
+      expiresAt: null,
+      scope: { prefix: smhKeyPrefix(libraryId), actions: ['GetObject', 'HeadObject'] },
+      createdAt: this.#clock.now(),
+    };
+    await this.#store.accessKeys.insert(key);
+    return (await this.#store.accessKeys.smhReaderFor(libraryId)) ?? key;
   }
 
   /** A temporary credential by id, to sign again with it; undefined once expired or revoked. */

@@ -36,6 +36,8 @@ export interface RollupOptions<T, C> {
   cursorOf(item: T): C;
   cursorPast(commonPrefix: string): C;
   fetch(cursor: C, limit: number): Promise<T[]>;
+  /** Keys starting with this are left out: in key order they are one run, skipped in one step. */
+  hidden?: string;
 }
 
 export interface RollupResult<T, C> {
@@ -48,7 +50,18 @@ export interface RollupResult<T, C> {
   next: C | undefined;
 }
 
+/** `fetch` without the keys starting with `hidden`: a page that reaches them continues past them. */
+function skipping<T, C>(opts: RollupOptions<T, C>, hidden: string): RollupOptions<T, C>['fetch'] {
+  return async (cursor, limit) => {
+    const page = await opts.fetch(cursor, limit);
+    const at = page.findIndex((item) => opts.keyOf(item).startsWith(hidden));
+    if (at < 0) return page;
+    return [...page.slice(0, at), ...(await opts.fetch(opts.cursorPast(hidden), limit - at))];
+  };
+}
+
 export async function listWithRollup<T, C>(opts: RollupOptions<T, C>): Promise<RollupResult<T, C>> {
+  const fetch = opts.hidden === undefined ? opts.fetch : skipping(opts, opts.hidden);
   const items: T[] = [];
   const commonPrefixes: string[] = [];
   let cursor = opts.start;
@@ -58,7 +71,7 @@ export async function listWithRollup<T, C>(opts: RollupOptions<T, C>): Promise<R
   if (opts.limit === 0) return { items, commonPrefixes, isTruncated: false, lastKey, next };
   for (;;) {
     const want = Math.min(opts.limit - count + 1, 1001);
-    const page = await opts.fetch(cursor, want);
+    const page = await fetch(cursor, want);
     let refetch = false;
     for (const item of page) {
       if (count === opts.limit) return { items, commonPrefixes, isTruncated: true, lastKey, next };

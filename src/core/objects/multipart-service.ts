@@ -22,6 +22,7 @@ import { validateKey, validateMetadata } from './keys.ts';
 import { type Dialect, MAX_LIST_PARTS, MAX_PART_NUMBER, type ObjectLimits } from './limits.ts';
 import { afterPrefix, continueAfter, listWithRollup } from './listing.ts';
 import type { ObjectService, ObjectServiceDeps } from './object-service.ts';
+import { smhKeyPrefix } from './smh-keys.ts';
 
 export interface UploadTarget {
   bucket: BucketName;
@@ -449,8 +450,9 @@ export class MultipartService {
     return { upload, etag: r.etag, crc64: r.crc64, size: r.size };
   }
 
+  /** The object API's listing: it never shows the uploads of SMH tasks (ADR 0001 §17). */
   async listUploads(input: ListUploadsInput): Promise<ListUploadsResult> {
-    await this.#objects.requireBucket(input.bucket);
+    const bucket = await this.#objects.requireBucket(input.bucket);
     const marker = continueAfter(input.keyMarker, input.prefix, input.delimiter);
     const result = await listWithRollup<UploadRecord, UploadCursor>({
       prefix: input.prefix,
@@ -471,6 +473,7 @@ export class MultipartService {
           uploadIdMarker: cursor.uploadId,
           limit,
         }),
+      hidden: smhKeyPrefix(bucket.libraryId),
     });
     const last = result.isTruncated ? result.next : undefined;
     return {

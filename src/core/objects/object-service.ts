@@ -18,6 +18,7 @@ import { type BodyExpectations, blobSink, type DigesterFactory, ingestBody } fro
 import { validateKey, validateMetadata } from './keys.ts';
 import { type Dialect, MAX_LIST_KEYS, type ObjectLimits } from './limits.ts';
 import { afterPrefix, continueAfter, listWithRollup } from './listing.ts';
+import { smhKeyPrefix } from './smh-keys.ts';
 
 export interface PutObjectInput {
   bucket: BucketName;
@@ -272,8 +273,9 @@ export class ObjectService {
     return object;
   }
 
+  /** The object API's listing: it never shows the library's SMH keys (ADR 0001 §17). */
   async listObjects(input: ListObjectsInput): Promise<ListObjectsResult> {
-    await this.requireBucket(input.bucket);
+    const bucket = await this.requireBucket(input.bucket);
     const maxKeys = Math.min(input.maxKeys, MAX_LIST_KEYS);
     const after = continueAfter(input.after, input.prefix, input.delimiter);
     const result = await listWithRollup<ObjectRecord, string>({
@@ -286,6 +288,7 @@ export class ObjectService {
       cursorPast: (p) => afterPrefix(p),
       fetch: (cursor, limit) =>
         this.#deps.store.objects.list({ bucket: input.bucket, prefix: input.prefix, after: cursor, limit }),
+      hidden: smhKeyPrefix(bucket.libraryId),
     });
     return {
       objects: result.items,

@@ -2,6 +2,7 @@
 import { AppError } from '../../core/errors.ts';
 import type { BucketName } from '../../core/ids.ts';
 import type { ObjectAction } from '../../core/objects/credential-service.ts';
+import { mayReachKey, smhKeyDenied } from '../../core/objects/smh-keys.ts';
 import { allowsAnonymous } from './authenticate.ts';
 import type { ObjectContext } from './context.ts';
 import { queryValue } from './target.ts';
@@ -24,6 +25,8 @@ export async function authorizeCaller(
     if (!bucket || !allowsAnonymous(bucket.acl, ctx.request.method)) {
       throw new AppError('AccessDenied', 'Access Denied: anonymous requests need a signature.');
     }
+    if (resource.key !== undefined && !mayReachKey(bucket.libraryId, resource.key, null))
+      throw smhKeyDenied(bucket.libraryId);
     return;
   }
   await ctx.deps.credentials.authorize(key, {
