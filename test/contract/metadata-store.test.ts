@@ -395,6 +395,35 @@ for (const impl of implementations) {
         assert.deepEqual(await store.accessKeys.get(temporary.id), temporary);
       });
 
+      it("smhReaderFor finds the library's oldest permanent key with a scope, not its key pair", async () => {
+        const own = libraryRecord();
+        await store.libraries.insert(own);
+        const bucket = bucketRecord(own.id);
+        assert.equal(await store.buckets.insert(bucket), true);
+        const key = (overrides: Partial<AccessKeyRecord>): AccessKeyRecord => ({
+          id: unique('AKID') as AccessKeyId,
+          secret: 's',
+          libraryId: own.id,
+          bucket: bucket.name,
+          sessionToken: null,
+          expiresAt: null,
+          scope: null,
+          createdAt: NOW,
+          ...overrides,
+        });
+        const reader = { prefix: `${own.id}/`, actions: ['GetObject', 'HeadObject'] };
+        await store.accessKeys.insert(key({ createdAt: NOW - 10 }));
+        await store.accessKeys.insert(
+          key({ sessionToken: 'ab'.repeat(32), expiresAt: NOW + 3_600_000, scope: { key: `${own.id}/x` } }),
+        );
+        assert.equal(await store.accessKeys.smhReaderFor(own.id), undefined);
+        const older = key({ scope: reader, createdAt: NOW + 1 });
+        await store.accessKeys.insert(key({ scope: reader, createdAt: NOW + 2 }));
+        await store.accessKeys.insert(older);
+        assert.deepEqual(await store.accessKeys.smhReaderFor(own.id), older);
+        assert.equal(await store.accessKeys.smhReaderFor(library.id), undefined);
+      });
+
       it('deleteForUpload removes only the keys scoped to that upload', async () => {
         const bucket = await newBucket();
         const uploadId = unique('upload-');
