@@ -457,6 +457,56 @@ describe('scale-out: API nodes over one PostgreSQL and one external S3 store', {
     }
   });
 
+  it("the library's object-API keys reach no SMH file: not in the store, not under the SMH prefix of the nodes' endpoint", async () => {
+    const data = bytesOf('out-of-reach', 40_000);
+    const begin = await node1.beginTask('simple', 'out-of-reach.bin');
+    await putSimple(begin, data);
+    await node2.confirmFile(begin.confirmKey);
+    const stored = await objectsUnder(`files/${node1.libraryId}/`);
+    assert.ok(stored.length > 0, 'SMH files live in the external store');
+    const smhKey = stored.at(-1)!.slice('files/'.length);
+    const Bucket = objectKeys.bucket;
+    const credentials = { accessKeyId: objectKeys.accessKeyId, secretAccessKey: objectKeys.secretAccessKey };
+    const node = new S3Client({
+      endpoint: nodes[0]!.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials,
+    });
+    const store = new S3Client({
+      endpoint: external.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials,
+    });
+    const refused = (promise: Promise<unknown>, name: string) =>
+      assert.rejects(promise, (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
+        assert.equal(err.name, name);
+        assert.equal(err.$metadata?.httpStatusCode, 403);
+        return true;
+      });
+    try {
+      // The store does not know the library's key pair: only the nodes sign for it.
+      await refused(
+        store.send(new GetObjectCommand({ Bucket: external.bucket, Key: stored.at(-1)! })),
+        'InvalidAccessKeyId',
+      );
+      // On the nodes' own endpoint the SMH prefix is reserved as in embedded mode (ADR 0001 §17).
+      await refused(node.send(new GetObjectCommand({ Bucket, Key: smhKey })), 'AccessDenied');
+      await refused(node.send(new PutObjectCommand({ Bucket, Key: smhKey, Body: 'x' })), 'AccessDenied');
+      const listed = await node.send(new ListObjectsV2Command({ Bucket }));
+      const keys = (listed.Contents ?? []).map((o) => o.Key!);
+      assert.ok(
+        keys.every((k) => !k.startsWith(`${node1.libraryId}/`) && !k.startsWith('files/')),
+        keys.join(),
+      );
+      assert.ok((await node1.download('out-of-reach.bin')).body.equals(data));
+    } finally {
+      node.destroy();
+      store.destroy();
+    }
+  });
+
   it('confirms racing on two nodes into one quota: exactly as many as fit succeed', async () => {
     // Last in this suite: the quota then covers the files of the tests before it too.
     const used = Number(
