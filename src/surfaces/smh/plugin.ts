@@ -8,6 +8,7 @@ import type { SmhDeps } from './context.ts';
 import { SMH_ERRORS } from './errors.ts';
 import { directoryRoutes } from './routes/directory.ts';
 import { fileRoutes } from './routes/file.ts';
+import { quotaRoutes } from './routes/quota.ts';
 import { spaceRoutes } from './routes/space.ts';
 import { tokenRoutes } from './routes/token.ts';
 
@@ -68,6 +69,7 @@ export function smhApiPlugin(deps: SmhDeps): (app: FastifyInstance) => Promise<v
     );
     tokenRoutes(app, deps);
     spaceRoutes(app, deps);
+    quotaRoutes(app, deps);
     directoryRoutes(app, deps);
     fileRoutes(app, deps);
   };
