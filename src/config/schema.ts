@@ -300,7 +300,7 @@ export const SETTINGS = {
     type: 'list',
     default: ['*'],
     description:
-      'Origins allowed by CORS on the object API (comma-separated, `*` for any). Empty disables CORS.',
+      'Origins allowed by CORS on all three APIs: object, SMH and VOD (comma-separated, `*` for any). The default admits any origin: SMH and VOD carry their token in the query or a header, never a cookie, and object requests are signed. Empty disables CORS (every preflight is refused).',
   },
   corsMaxAgeSeconds: {
     flag: 'cors-max-age-seconds',
