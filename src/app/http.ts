@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { newRequestId } from '../core/ids.ts';
+import { corsOptions } from '../surfaces/cors.ts';
 import { OBJECT_ROUTE, objectApiPlugin, rejectUnroutedMethod } from '../surfaces/object/plugin.ts';
 import { hostnameOf, virtualHostBucket } from '../surfaces/object/target.ts';
 import { renderXml } from '../surfaces/object/xml.ts';
@@ -40,6 +41,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
 
 export async function buildHttpApp(container: Container): Promise<FastifyInstance> {
   const { config } = container;
+  const cors = corsOptions(config);
   const app = Fastify({
     loggerInstance: container.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -93,7 +95,7 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
       return;
     }
     if (/^\/v[12](\.0)?\//.test(request.url)) {
-      vodNotFound(request, reply);
+      vodNotFound(request, reply, cors);
       return;
     }
     reply
@@ -113,7 +115,12 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
     { prefix: '/api/v1' },
   );
   await app.register(
-    vodApiPlugin({ clock: container.clock, tokens: container.tokens, media: container.media }),
+    vodApiPlugin({
+      clock: container.clock,
+      tokens: container.tokens,
+      media: container.media,
+      cors,
+    }),
   );
   await app.register(
     objectApiPlugin({

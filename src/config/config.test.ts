@@ -47,6 +47,12 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ logLevel: 'loud' }, {}), /--log-level: "loud" is not one of/);
     assert.throws(() => loadConfig({ publicUrl: 'ftp://x' }, {}), /only http and https/);
     assert.throws(() => loadConfig({ databaseUrl: 'mysql://x' }, {}), /only postgres/);
+    // SMH SDKs renew upload credentials once less than 5 minutes remain: shorter ones loop on renew.
+    assert.throws(
+      () => loadConfig({ uploadCredentialSeconds: '599' }, {}),
+      /--upload-credential-seconds: 599 is below 600/,
+    );
+    assert.equal(loadConfig({ uploadCredentialSeconds: '600' }, {}).uploadCredentialSeconds, 600);
   });
 
   it('--blob s3 names the settings it is missing and normalises the endpoints', () => {

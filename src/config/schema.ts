@@ -238,9 +238,11 @@ export const SETTINGS = {
     flag: 'upload-credential-seconds',
     type: 'integer',
     default: 3600,
-    min: 60,
+    // SMH SDKs renew at once when less than 5 minutes remain (spec smh §3.4): a lifetime at or near 300 s
+    // makes every renew trigger the next.
+    min: 600,
     description:
-      'Lifetime of the signed headers (or form) an SMH upload task hands out; multipart tasks renew them before this runs out.',
+      'Lifetime of the signed headers (or form) an SMH upload task hands out; multipart tasks renew them before this runs out. At least 600: SMH SDKs renew as soon as less than 5 minutes remain.',
   },
   uploadTaskGraceSeconds: {
     flag: 'upload-task-grace-seconds',
@@ -298,7 +300,7 @@ export const SETTINGS = {
     type: 'list',
     default: ['*'],
     description:
-      'Origins allowed by CORS on the object API (comma-separated, `*` for any). Empty disables CORS.',
+      'Origins allowed by CORS on all three APIs: object, SMH and VOD (comma-separated, `*` for any). The default admits any origin: SMH and VOD carry their token in the query or a header, never a cookie, and object requests are signed. Empty disables CORS (every preflight is refused).',
   },
   corsMaxAgeSeconds: {
     flag: 'cors-max-age-seconds',

@@ -323,6 +323,8 @@ export interface SpaceRepo {
     query: { after: string; limit: number; userId?: string; prefix?: string },
   ): Promise<SpaceRecord[]>;
   count(libraryId: LibraryId): Promise<number>;
+  /** Bytes of every file of every space of the library. */
+  totalUsedBytes(libraryId: LibraryId): Promise<number>;
   delete(libraryId: LibraryId, id: string): Promise<void>;
   setExtension(libraryId: LibraryId, id: string, extension: SpaceExtension): Promise<void>;
   setQuota(libraryId: LibraryId, ids: readonly string[], quotaId: number | null): Promise<void>;
@@ -367,7 +369,8 @@ export interface InodeRepo {
   delete(ids: readonly string[]): Promise<void>;
   /** Ids of every descendant of a directory (not the directory itself). */
   descendants(libraryId: LibraryId, spaceId: string, id: string): Promise<InodeRecord[]>;
-  countInSpace(libraryId: LibraryId, spaceId: string): Promise<number>;
+  /** Directories and files of a whole space. */
+  countInSpace(libraryId: LibraryId, spaceId: string): Promise<{ dirs: number; files: number }>;
   findByHash(
     libraryId: LibraryId,
     spaceId: string,

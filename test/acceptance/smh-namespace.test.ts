@@ -714,7 +714,8 @@ describe('SMH namespace', SUITE, () => {
         [await call('PUT', fileUrl('names/a*b')), 400, 'IllegalFileName'],
         [await call('PUT', fileUrl('names/a|b')), 400, 'IllegalFileName'],
         [await call('PUT', fileUrl('names/a\\b')), 400, 'IllegalFileName'],
-        [await call('PUT', `/file/${lib}/-/names/a%2Fb`), 400, 'IllegalFileName'],
+        // An encoded slash separates (ADR 0002 §27): names/a/b, whose parent names/a does not exist.
+        [await call('PUT', `/file/${lib}/-/names/a%2Fb`), 404, 'DirectoryNotFound'],
         [await call('PUT', `/file/${lib}/-/names/tab%09name`), 400, 'IllegalFileName'],
         [await call('PUT', fileUrl(`names/${long}`)), 400, 'FileNameLengthExceed'],
         [await call('PUT', fileUrl(`names/${wide}`)), 400, 'FileNameLengthExceed'],

@@ -33,11 +33,12 @@ interface Req {
   body?: unknown;
 }
 
-/** What a row's setup made: the space it acts in, names it created, a confirm key. */
+/** What a row's setup made: the space it acts in, names it created, a confirm key, a quota id. */
 interface State {
   space: string;
   name: string;
   key: string;
+  quotaId: string;
 }
 
 interface Row {
@@ -206,6 +207,14 @@ const CONFIRM: readonly Grant[] = ['upload_file', 'upload_file_force', 'confirm_
 
 const withFile = async (env: Env, s: State): Promise<void> => upload(env, s.space, s.name);
 const withDir = async (env: Env, s: State): Promise<void> => mkdir(env, s.space, s.name);
+/** A space of its own with a quota, whose id the row reads. */
+const withQuota = async (env: Env, s: State): Promise<void> => {
+  s.space = await newSpace(env);
+  const body = { spaces: [s.space], capacity: '1000000', removeWhenExceed: false, removeAfterDays: 0 };
+  s.quotaId = String(
+    (await admin(env, { method: 'POST', path: `/quota/${env.lib}`, body }, 201)).body!.quotaId,
+  );
+};
 
 const ROWS: readonly Row[] = [
   // Tokens (§2.1): the token in the path is the credential.
@@ -330,6 +339,56 @@ const ROWS: readonly Row[] = [
       body: { capacity: '2000000' },
     }),
     status: 204,
+  },
+  {
+    name: 'quota get by id',
+    grants: 'read',
+    tenancy: 'multi',
+    setup: withQuota,
+    request: (env, s) => ({ method: 'GET', path: `/quota/${env.lib}/${s.quotaId}` }),
+    status: 200,
+  },
+  {
+    name: 'quota update by id',
+    grants: ['admin'],
+    tenancy: 'multi',
+    setup: withQuota,
+    request: (env, s) => ({
+      method: 'PUT',
+      path: `/quota/${env.lib}/${s.quotaId}`,
+      body: { capacity: '3000000' },
+    }),
+    status: 204,
+  },
+  {
+    name: 'space quota get',
+    grants: 'read',
+    tenancy: 'multi',
+    setup: withQuota,
+    request: (env, s) => ({ method: 'GET', path: `/space-quota/${env.lib}/${s.space}` }),
+    status: 200,
+  },
+  {
+    name: 'space file count',
+    grants: ['space_admin'],
+    tenancy: 'multi',
+    request: (env, s) => ({ method: 'GET', path: `/space/${env.lib}/${s.space}/file-count` }),
+    status: 200,
+  },
+  {
+    name: 'space usage',
+    grants: ['space_admin'],
+    tenancy: 'multi',
+    request: (env, s) => ({ method: 'GET', path: `/usage/${env.lib}/${s.space}` }),
+    status: 200,
+  },
+  {
+    name: 'library usage',
+    grants: ['admin'],
+    tenancy: 'multi',
+    manages: true,
+    request: (env) => ({ method: 'GET', path: `/usage/${env.lib}` }),
+    status: 200,
   },
   // Directories (§2.4).
   {
@@ -571,7 +630,12 @@ function envOf(row: Row): Env {
 }
 
 async function prepare(row: Row, env: Env): Promise<State> {
-  const state: State = { space: env.space, name: unique(row.name.replace(/\W+/g, '-')), key: '' };
+  const state: State = {
+    space: env.space,
+    name: unique(row.name.replace(/\W+/g, '-')),
+    key: '',
+    quotaId: '',
+  };
   await row.setup?.(env, state);
   return state;
 }

@@ -456,7 +456,7 @@ describe('SMH abandoned upload tasks expire', { timeout: 180_000 }, () => {
 
   before(async () => {
     clock = testClock();
-    server = await startTestServer({ uploadCredentialSeconds: 60, uploadTaskGraceSeconds: 0 }, { clock });
+    server = await startTestServer({ uploadCredentialSeconds: 600, uploadTaskGraceSeconds: 0 }, { clock });
     smh = new SmhClient({
       url: server.url,
       libraryId: server.libraryId,
@@ -483,7 +483,7 @@ describe('SMH abandoned upload tasks expire', { timeout: 180_000 }, () => {
     const withAll = blobCount(server);
     assert.equal(withAll, before + 3);
 
-    clock.advance(120_000);
+    clock.advance(700_000);
     // Renewing keeps a task alive; the other two were abandoned.
     const renewed = await expectJson<UploadInfo>(await smh.renew(kept.confirmKey), 200);
     await server.server.container.sweeper.sweep();

@@ -342,7 +342,7 @@ describe('SMH upload credentials expire and renew', { timeout: 180_000 }, () => 
 
   before(async () => {
     clock = testClock();
-    server = await startTestServer({ uploadCredentialSeconds: 60 }, { clock });
+    server = await startTestServer({ uploadCredentialSeconds: 600 }, { clock });
     smh = new SmhClient({
       url: server.url,
       libraryId: server.libraryId,
@@ -360,10 +360,10 @@ describe('SMH upload credentials expire and renew', { timeout: 180_000 }, () => 
     const multipart = await smh.beginTask('multipart', 'expiring.bin');
     const simple = await smh.beginTask('simple', 'expiring-simple.bin');
     const form = await smh.beginTask('form', 'expiring-form.bin');
-    assert.ok(Date.parse(multipart.expiration) - clock.now() <= 60_000, 'the configured lifetime is used');
+    assert.ok(Date.parse(multipart.expiration) - clock.now() <= 600_000, 'the configured lifetime is used');
     await putParts(multipart, [parts[0]!]);
 
-    clock.advance(120_000);
+    clock.advance(700_000);
     await expectObjectError(await putPart(multipart, 2, parts[1]!), 403, 'Request has expired');
     await expectObjectError(
       await fetch(simple.url, { method: 'PUT', headers: simple.headers ?? {}, body: 'late' }),
@@ -376,13 +376,18 @@ describe('SMH upload credentials expire and renew', { timeout: 180_000 }, () => 
     // A form carries a POST policy rather than headers; COS words its expiry so.
     await expectObjectError(await fetch(form.url, { method: 'POST', body: late }), 403, /Policy expired/);
 
-    // Status signs again without extending the task's expiry (ADR 0002 §19): only renew does.
-    const stale = await expectJson<TaskStatus>(await smh.status(multipart.confirmKey), 200);
-    assert.equal(stale.uploadPartInfo?.expiration, multipart.expiration);
-    await expectObjectError(
-      await putPart(multipart, 2, parts[1]!, { headers: stale.uploadPartInfo.headers }),
-      403,
-      'Request has expired',
+    // Status hands out usable info to resume with (spec smh §2.3.4; ADR 0002 §19): signed anew with a
+    // whole lifetime once the task's credential has expired.
+    const resumed = await expectJson<TaskStatus>(await smh.status(multipart.confirmKey), 200);
+    assert.ok(resumed.uploadPartInfo, 'status carries uploadPartInfo');
+    assert.ok(
+      Date.parse(resumed.uploadPartInfo.expiration) - clock.now() > 300_000,
+      'more than 5 minutes left',
+    );
+    await putParts(
+      { ...multipart, ...resumed.uploadPartInfo, confirmKey: multipart.confirmKey },
+      [parts[1]!],
+      2,
     );
 
     const renewed = await expectJson<UploadInfo>(await smh.renew(multipart.confirmKey), 200);
@@ -390,7 +395,7 @@ describe('SMH upload credentials expire and renew', { timeout: 180_000 }, () => 
       Date.parse(renewed.expiration) > clock.now(),
       'renewed headers are valid from the server clock',
     );
-    await putParts(renewed, parts.slice(1), 2);
+    await putParts(renewed, parts.slice(2), 3);
     const status = await expectJson<TaskStatus>(await smh.status(multipart.confirmKey), 200);
     assert.deepEqual(
       status.parts?.map((p) => p.PartNumber),
@@ -401,5 +406,27 @@ describe('SMH upload credentials expire and renew', { timeout: 180_000 }, () => 
     assert.ok((await smh.download('expiring.bin')).body.equals(data));
     // Simple and form tasks do not renew: their clients begin again.
     await expectSmhError(await smh.renew(simple.confirmKey), 404, 'NotMultipartUpload');
+  });
+
+  it('status signs anew only within 5 minutes of expiry, and the task then lives as long', async () => {
+    const data = bytesOf('resigned', MiB + 10);
+    const task = await smh.beginTask('multipart', 'resigned.bin');
+    const first = await expectJson<TaskStatus>(await smh.status(task.confirmKey), 200);
+    assert.equal(first.uploadPartInfo?.expiration, task.expiration, 'ten minutes left: the same credential');
+
+    clock.advance(301_000);
+    const near = await expectJson<TaskStatus>(await smh.status(task.confirmKey), 200);
+    const info = near.uploadPartInfo!;
+    assert.ok(Date.parse(info.expiration) > Date.parse(task.expiration), 'a later expiration');
+    assert.ok(Date.parse(info.expiration) - clock.now() >= 599_000, 'a whole lifetime from now');
+    // The begin headers stay valid until their own expiry; the new ones outlive them.
+    await putParts(task, [data.subarray(0, MiB)]);
+    clock.advance(400_000);
+    await expectObjectError(await putPart(task, 2, data.subarray(MiB)), 403, 'Request has expired');
+    await putParts({ ...task, ...info }, [data.subarray(MiB)], 2);
+    // The sweeper keeps a task whose credential status renewed.
+    await server.server.container.sweeper.sweep();
+    const file = await smh.confirmFile(task.confirmKey);
+    assert.equal(file.crc64, crc64(data));
   });
 });

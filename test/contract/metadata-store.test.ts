@@ -19,10 +19,13 @@ import type {
   AccessKeyRecord,
   BucketRecord,
   CompletedUpload,
+  InodeRecord,
+  InodeType,
   LibraryRecord,
   ObjectRecord,
   PartRecord,
   SegmentRecord,
+  SpaceRecord,
   UploadRecord,
   UploadState,
 } from '../../src/ports/metadata-store.ts';
@@ -868,6 +871,75 @@ for (const impl of implementations) {
         await store.multipart.deleteParts(upload.id);
         await store.objects.delete(bucket, 'o');
         assert.deepEqual(await store.blobRefs.referenced(asked), new Set());
+      });
+    });
+
+    describe('spaces and inodes', () => {
+      const space = (libraryId: LibraryId, id: string): SpaceRecord => ({
+        libraryId,
+        id,
+        userId: '',
+        extension: {},
+        quotaId: null,
+        usedBytes: 0,
+        createdAt: NOW,
+      });
+      const inode = (spaceId: string, type: InodeType, name: string): InodeRecord => ({
+        id: unique('inode'),
+        libraryId: library.id,
+        spaceId,
+        parentId: '',
+        name,
+        type,
+        size: type === 'file' ? 10 : 0,
+        contentType: type === 'file' ? 'text/plain' : null,
+        etag: '0',
+        crc64: null,
+        objectKey: type === 'file' ? unique('key') : null,
+        meta: {},
+        attributes: {},
+        beginningHash: null,
+        fullHash: null,
+        userId: '',
+        createdAt: NOW,
+        modifiedAt: NOW,
+      });
+
+      it('totalUsedBytes sums the spaces of one library, beyond 2^32', async () => {
+        const own = libraryRecord({ isMultiTenant: true });
+        const other = libraryRecord({ isMultiTenant: true });
+        await store.libraries.insert(own);
+        await store.libraries.insert(other);
+        assert.equal(await store.spaces.totalUsedBytes(own.id), 0, 'no spaces, no bytes');
+        for (const [lib, id] of [
+          [own.id, 'a'],
+          [own.id, 'b'],
+          [other.id, 'a'],
+        ] as const) {
+          assert.equal(await store.spaces.insert(space(lib, id)), true);
+        }
+        await store.spaces.addUsedBytes(own.id, 'a', 5 * 2 ** 32);
+        await store.spaces.addUsedBytes(own.id, 'b', 7);
+        await store.spaces.addUsedBytes(other.id, 'a', 1000);
+        assert.equal(await store.spaces.totalUsedBytes(own.id), 5 * 2 ** 32 + 7);
+        assert.equal(await store.spaces.totalUsedBytes(other.id), 1000);
+      });
+
+      it('countInSpace counts the directories and files of one space', async () => {
+        const [a, b] = [unique('space'), unique('space')];
+        assert.deepEqual(await store.inodes.countInSpace(library.id, a), { dirs: 0, files: 0 });
+        for (const [spaceId, type, name] of [
+          [a, 'dir', 'd1'],
+          [a, 'dir', 'd2'],
+          [a, 'file', 'f1'],
+          [a, 'file', 'f2'],
+          [a, 'file', 'f3'],
+          [b, 'file', 'f1'],
+        ] as const) {
+          assert.equal(await store.inodes.insert(inode(spaceId, type, name)), true);
+        }
+        assert.deepEqual(await store.inodes.countInSpace(library.id, a), { dirs: 2, files: 3 });
+        assert.deepEqual(await store.inodes.countInSpace(library.id, b), { dirs: 0, files: 1 });
       });
     });
 

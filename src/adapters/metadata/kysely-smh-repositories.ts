@@ -184,6 +184,16 @@ export class KyselySpaceRepo implements SpaceRepo {
     return Number(row.n);
   }
 
+  async totalUsedBytes(libraryId: LibraryId): Promise<number> {
+    const row = await this.db
+      .selectFrom('spaces')
+      .select((eb) => eb.fn.sum<number | string | null>('used_bytes').as('n'))
+      .where('library_id', '=', libraryId)
+      .executeTakeFirstOrThrow();
+    // PostgreSQL sums bigints to numeric, which arrives as a string.
+    return Number(row.n ?? 0);
+  }
+
   async delete(libraryId: LibraryId, id: string): Promise<void> {
     await this.db.deleteFrom('spaces').where('library_id', '=', libraryId).where('id', '=', id).execute();
   }
@@ -535,14 +545,16 @@ export class KyselyInodeRepo implements InodeRepo {
     return out;
   }
 
-  async countInSpace(libraryId: LibraryId, spaceId: string): Promise<number> {
-    const row = await this.db
+  async countInSpace(libraryId: LibraryId, spaceId: string): Promise<{ dirs: number; files: number }> {
+    const rows = await this.db
       .selectFrom('inodes')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .select(['type', (eb) => eb.fn.countAll<number>().as('n')])
       .where('library_id', '=', libraryId)
       .where('space_id', '=', spaceId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+      .groupBy('type')
+      .execute();
+    const n = (t: string) => Number(rows.find((r) => r.type === t)?.n ?? 0);
+    return { dirs: n('dir'), files: n('file') };
   }
 
   async findByHash(

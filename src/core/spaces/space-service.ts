@@ -17,6 +17,20 @@ import { type AccessContext, hasGrant, requireAnyGrant, requireSpaceAccess } fro
 const SPACE_ID = /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/;
 const MAX_LIST = 1000;
 
+export interface QuotaPatch {
+  capacity?: number;
+  removeWhenExceed?: boolean;
+  removeAfterDays?: number;
+  removeNewest?: boolean;
+}
+
+export interface SpaceUsage {
+  space: SpaceRecord;
+  /** null: the space has no quota. */
+  capacity: number | null;
+  available: number | null;
+}
+
 export interface SpaceListResult {
   list: SpaceRecord[];
   nextMarker: string | undefined;
@@ -104,8 +118,8 @@ export class SpaceService {
     if (ctx.spaceIds !== null) requireSpaceAccess(ctx, spaceId);
     if (!(await this.#store.spaces.get(ctx.library.id, spaceId)))
       throw new AppError('SpaceNotFound', `Space ${spaceId} does not exist.`);
-    const count = await this.#store.inodes.countInSpace(ctx.library.id, spaceId);
-    if (count > 0 && !force)
+    const { dirs, files } = await this.#store.inodes.countInSpace(ctx.library.id, spaceId);
+    if (dirs + files > 0 && !force)
       throw new AppError('SpaceNotEmpty', `Space ${spaceId} is not empty; pass force=1.`);
     const root = await this.#store.inodes.descendants(ctx.library.id, spaceId, '');
     await this.#store.transaction(async (tx) => {
@@ -216,30 +230,106 @@ export class SpaceService {
     return quota;
   }
 
-  async updateQuota(
+  /** SMH §2.6: a quota by its id, with the spaces it covers; the caller must reach every one of them. */
+  async getQuotaById(
     ctx: AccessContext,
-    spaceId: string,
-    patch: {
-      capacity?: number;
-      removeWhenExceed?: boolean;
-      removeAfterDays?: number;
-      removeNewest?: boolean;
-    },
+    quotaId: number,
+  ): Promise<{ quota: QuotaRecord; spaces: SpaceRecord[] }> {
+    const quota = await this.#store.quotas.get(ctx.library.id, quotaId);
+    if (!quota) throw new AppError('QuotaNotFound', `Quota ${quotaId} does not exist.`);
+    const spaces = await this.#store.spaces.forQuota(quota.id);
+    for (const space of spaces) requireSpaceAccess(ctx, space.id);
+    return { quota, spaces };
+  }
+
+  async updateQuota(ctx: AccessContext, spaceId: string, patch: QuotaPatch): Promise<void> {
+    requireAnyGrant(ctx, ['admin'], 'manage quotas');
+    await this.#updateQuota(ctx, await this.getQuota(ctx, spaceId), patch);
+  }
+
+  /** SMH §2.6 by quota id: `spaces`, when given, replaces the spaces the quota covers. */
+  async updateQuotaById(
+    ctx: AccessContext,
+    quotaId: number,
+    patch: QuotaPatch & { spaces?: string[] },
   ): Promise<void> {
     requireAnyGrant(ctx, ['admin'], 'manage quotas');
-    const quota = await this.getQuota(ctx, spaceId);
-    if (patch.capacity !== undefined) {
-      const used = (await this.#store.spaces.forQuota(quota.id)).reduce((n, s) => n + s.usedBytes, 0);
-      if (patch.capacity < used) {
-        throw new AppError(
-          'QuotaCapacityLessThanSize',
-          `The new capacity is below the ${used} bytes already used.`,
-        );
-      }
+    const { quota } = await this.getQuotaById(ctx, quotaId);
+    const { spaces, ...rest } = patch;
+    if (spaces === undefined) return this.#updateQuota(ctx, quota, rest);
+    if (!ctx.library.isMultiTenant)
+      throw new AppError('InvalidArgument', 'spaces cannot be given in a single-tenant library.');
+    if (spaces.length === 0)
+      throw new AppError('InvalidArgument', 'spaces lists the spaces the quota covers.');
+    for (const id of spaces) {
+      const space = await this.require(ctx, id);
+      if (space.quotaId !== null && space.quotaId !== quota.id)
+        throw new AppError('DuplicateQuota', `Space ${id} already has another quota.`);
     }
-    await this.#store.quotas.update({
-      ...quota,
-      ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
+    await this.#updateQuota(ctx, quota, rest, [...new Set(spaces)]);
+  }
+
+  async #updateQuota(
+    ctx: AccessContext,
+    quota: QuotaRecord,
+    patch: QuotaPatch,
+    spaces?: string[],
+  ): Promise<void> {
+    const covered = await this.#store.spaces.forQuota(quota.id);
+    const after = spaces
+      ? await Promise.all(spaces.map(async (id) => (await this.#store.spaces.get(ctx.library.id, id))!))
+      : covered;
+    const used = after.reduce((n, s) => n + s.usedBytes, 0);
+    const capacity = patch.capacity ?? quota.capacity;
+    if ((patch.capacity !== undefined || spaces) && capacity < used) {
+      throw new AppError(
+        'QuotaCapacityLessThanSize',
+        `The capacity is below the ${used} bytes already used.`,
+      );
+    }
+    await this.#store.transaction(async (tx) => {
+      if (spaces) {
+        const dropped = covered.map((s) => s.id).filter((id) => !spaces.includes(id));
+        if (dropped.length > 0) await tx.spaces.setQuota(ctx.library.id, dropped, null);
+        await tx.spaces.setQuota(ctx.library.id, spaces, quota.id);
+      }
+      await tx.quotas.update({
+        ...quota,
+        ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
+      });
     });
+  }
+
+  /** SMH §2.2 library usage (admin): the bytes of every file in the library. */
+  async libraryUsage(ctx: AccessContext): Promise<number> {
+    requireAnyGrant(ctx, ['admin'], 'see the usage of the library');
+    return this.#store.spaces.totalUsedBytes(ctx.library.id);
+  }
+
+  /**
+   * SMH §2.2 batch space usage (admin, or space_admin for the token's spaces): each space's bytes, and
+   * its quota's capacity and what is left of it (shared by every space the quota covers).
+   */
+  async usage(ctx: AccessContext, spaceIds: readonly string[]): Promise<SpaceUsage[]> {
+    requireAnyGrant(ctx, ['space_admin'], 'see the usage of spaces');
+    const out: SpaceUsage[] = [];
+    for (const id of spaceIds) {
+      const space = await this.require(ctx, id);
+      const quota = await this.quotaOf(space);
+      let available: number | null = null;
+      if (quota) {
+        const used = (await this.#store.spaces.forQuota(quota.id)).reduce((n, s) => n + s.usedBytes, 0);
+        available = Math.max(0, quota.capacity - used);
+      }
+      out.push({ space, capacity: quota?.capacity ?? null, available });
+    }
+    return out;
+  }
+
+  /** SMH §2.2 file count (admin/space_admin). */
+  async fileCount(ctx: AccessContext, spaceId: string): Promise<{ dirs: number; files: number }> {
+    requireAnyGrant(ctx, ['space_admin'], 'count the files of a space');
+    await this.require(ctx, spaceId);
+    return this.#store.inodes.countInSpace(ctx.library.id, spaceId);
   }
 }

@@ -43,6 +43,11 @@ const SETTLE_WAIT_MS = 30_000;
 const STUCK_CONFIRMING_MS = 5 * 60_000;
 const LOWER36 = '0123456789abcdefghijklmnopqrstuvwxyz';
 const STATUS_GRANT_REUSE_MS = 30_000;
+/**
+ * Status hands out a new credential when the task's has less than this left: SDKs renew at once below
+ * 5 minutes (spec smh §3.4), so anything shorter sends a resuming client straight into renew or a 403.
+ */
+const STATUS_RESIGN_WITHIN_MS = 5 * 60_000;
 const STATUS_GRANT_CACHE = 10_000;
 /** Files up to this size have their instant-upload hashes checked during confirm; larger ones after. */
 const SYNC_HASH_LIMIT = 64 * MiB;
@@ -375,9 +380,44 @@ export class UploadService {
     let grant: UploadGrant | undefined;
     if (task.flavour === 'multipart' && task.uploadId && !task.objectReady) {
       parts = (await this.#d.objects.listParts(this.#loc(ctx, task), task.uploadId)) ?? [];
-      if (options.withPartInfo) grant = await this.#statusGrant(ctx, task, options.partNumbers);
+      if (options.withPartInfo) {
+        // SMH §2.3.4: uploadPartInfo is "fresh signed info to continue", so it must still be usable.
+        if (task.credentialExpiresAt - this.#d.clock.now() < STATUS_RESIGN_WITHIN_MS) {
+          grant = await this.#extend(ctx, task, { partNumbers: options.partNumbers });
+          // The task left `uploading` meanwhile (confirmed, cancelled): answer what it is now.
+          if (!grant) return this.status(ctx, spaceId, confirmKey, options);
+          return {
+            task: { ...task, credentialExpiresAt: grant.expiresAt, credentialId: grant.credentialId },
+            path: task.path,
+            parts,
+            grant,
+          };
+        }
+        grant = await this.#statusGrant(ctx, task, options.partNumbers);
+      }
     }
     return { task, path: task.path, parts, grant };
+  }
+
+  /**
+   * A grant with a new credential and a whole lifetime, recorded on the task (which the sweeper then
+   * keeps alive); undefined, and the grant withdrawn, when the task is no longer `uploading`.
+   */
+  async #extend(
+    ctx: AccessContext,
+    task: UploadTaskRecord,
+    options: { trafficLimit?: number | undefined; partNumbers?: number[] | undefined },
+  ): Promise<UploadGrant | undefined> {
+    const grant = await this.#grant(ctx, task, true, options);
+    const updated = await this.#d.store.uploadTasks.update(
+      task.confirmKey,
+      'uploading',
+      { credentialExpiresAt: grant.expiresAt, credentialId: grant.credentialId },
+      this.#d.clock.now(),
+    );
+    if (updated) return grant;
+    await this.#d.objects.revokeGrants(this.#loc(ctx, task), task.uploadId ?? undefined);
+    return undefined;
   }
 
   async renew(
@@ -397,15 +437,8 @@ export class UploadService {
         'Only multipart uploads renew; begin a simple or form upload again.',
       );
     }
-    const grant = await this.#grant(ctx, task, true, options);
-    const updated = await this.#d.store.uploadTasks.update(
-      confirmKey,
-      'uploading',
-      { credentialExpiresAt: grant.expiresAt, credentialId: grant.credentialId },
-      this.#d.clock.now(),
-    );
-    if (!updated) {
-      await this.#d.objects.revokeGrants(this.#loc(ctx, task), task.uploadId ?? undefined);
+    const grant = await this.#extend(ctx, task, options);
+    if (!grant) {
       const now = await this.#d.store.uploadTasks.get(confirmKey);
       if (now?.state === 'confirmed' || now?.state === 'confirming')
         throw new AppError('UploadComplete', 'The upload is already confirmed.');

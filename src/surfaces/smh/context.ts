@@ -1,5 +1,5 @@
 // Request helpers of the SMH surface: valueless action flags (`?upload`, `?confirm`…), 0/1 and
-// true/false booleans, path segments taken from the raw URL, and the caller's access context.
+// true/false booleans, paths taken from the raw URL, and the caller's access context.
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config/schema.ts';
 import { AppError } from '../../core/errors.ts';
@@ -65,23 +65,23 @@ export function listParam(request: FastifyRequest, name: string): string[] {
 }
 
 /**
- * Path segments after the first `skip` segments of the raw URL path, each percent-decoded; empty
- * segments (a trailing or doubled `/`) are dropped. Raw parsing keeps `%2F` inside a name visible as
- * an illegal character instead of a separator.
+ * The path after the first `skip` segments of the raw URL path: percent-decoded, then split on `/`
+ * with empty segments dropped. The JS SDK sends `encodeURIComponent(path)` (`a%2Fb%2Fc.txt`, root
+ * `%2F`, `%2Fdir`), and SMH reads an encoded slash as a separator (ADR 0002 §27).
  */
 export function pathSegments(request: FastifyRequest, skip: number): string[] {
   const raw = request.url.split('?', 1)[0]!;
   return raw
     .split('/')
     .slice(skip + 1)
-    .filter((s) => s !== '')
-    .map((s) => {
+    .flatMap((s) => {
       try {
-        return decodeURIComponent(s);
+        return decodeURIComponent(s).split('/');
       } catch {
         throw new AppError('InvalidArgument', 'The path is not valid percent-encoded UTF-8.');
       }
-    });
+    })
+    .filter((s) => s !== '');
 }
 
 /** Parses a slash-separated path from a body field (`from`, `copyFrom`). */

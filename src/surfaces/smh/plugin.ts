@@ -4,12 +4,33 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../../core/errors.ts';
 import { newRequestId } from '../../core/ids.ts';
+import { corsOptions, registerCors } from '../cors.ts';
 import type { SmhDeps } from './context.ts';
 import { SMH_ERRORS } from './errors.ts';
 import { directoryRoutes } from './routes/directory.ts';
 import { fileRoutes } from './routes/file.ts';
+import { quotaRoutes } from './routes/quota.ts';
 import { spaceRoutes } from './routes/space.ts';
 import { tokenRoutes } from './routes/token.ts';
+
+// What SMH clients read: request ids, the x-smh-* file headers of HEAD and download, Location, and Date
+// (clock skew). `*` also exposes the x-smh-meta-* headers; CORS here never admits credentials.
+const EXPOSE = [
+  'x-smh-request-id',
+  'x-request-id',
+  'x-smh-type',
+  'x-smh-creation-time',
+  'x-smh-modification-time',
+  'x-smh-content-type',
+  'x-smh-size',
+  'x-smh-etag',
+  'x-smh-crc64',
+  'ETag',
+  'Location',
+  'Content-Length',
+  'Date',
+  '*',
+];
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,6 +68,7 @@ export function smhApiPlugin(deps: SmhDeps): (app: FastifyInstance) => Promise<v
       request.smhRequestId = newRequestId(deps.clock.now());
       reply.header('x-smh-request-id', request.smhRequestId).header('x-request-id', request.smhRequestId);
     });
+    registerCors(app, corsOptions(deps.config), { expose: EXPOSE, preflightPaths: ['/*'] });
     // Bodies are JSON when present; SDKs send empty bodies with and without a JSON content type.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
@@ -68,6 +90,7 @@ export function smhApiPlugin(deps: SmhDeps): (app: FastifyInstance) => Promise<v
     );
     tokenRoutes(app, deps);
     spaceRoutes(app, deps);
+    quotaRoutes(app, deps);
     directoryRoutes(app, deps);
     fileRoutes(app, deps);
   };

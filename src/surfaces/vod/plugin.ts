@@ -9,13 +9,18 @@ import type { AccessContext } from '../../core/tokens/access.ts';
 import type { TokenService } from '../../core/tokens/token-service.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { JobRecord } from '../../ports/metadata-store.ts';
+import { applyCors, type CorsOptions, registerCors } from '../cors.ts';
 import { VOD_ERRORS } from './errors.ts';
 
 export interface VodDeps {
   clock: Clock;
   tokens: TokenService;
   media: MediaService;
+  cors: CorsOptions;
 }
+
+/** What VOD clients read: the request id, and Date (clock skew). */
+const EXPOSE = ['X-Request-Id', 'Content-Length', 'Date'];
 
 type Req = FastifyRequest<{ Params: { project: string }; Querystring: Record<string, string | undefined> }>;
 
@@ -52,7 +57,8 @@ function editTaskView(job: JobRecord): Record<string, unknown> {
 const TASK_TYPES: Record<string, MediaKind> = { TRANSCODE: 'transcode', THUMBNAIL: 'snapshot', EDIT: 'edit' };
 
 /** 404 in VOD's shape, for the HTTP layer's not-found handler (paths under /v1/ and /v1.0/). */
-export function vodNotFound(request: FastifyRequest, reply: FastifyReply): void {
+export function vodNotFound(request: FastifyRequest, reply: FastifyReply, cors: CorsOptions): void {
+  applyCors(cors, request, reply, EXPOSE.join(','));
   reply.code(404).send({
     error_code: 'APIGW.0101',
     error_msg: `The API does not exist or has not been published: ${request.method} ${request.url.split('?')[0]}`,
@@ -73,6 +79,7 @@ export function vodApiPlugin(deps: VodDeps): (app: FastifyInstance) => Promise<v
     app.addHook('onRequest', async (_request, reply) => {
       reply.header('x-request-id', newRequestId(deps.clock.now()));
     });
+    registerCors(app, deps.cors, { expose: EXPOSE, preflightPaths: ['/v1/*', '/v1.0/*'] });
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
       const source = String(text).trim();

@@ -1,4 +1,4 @@
-// Tenant spaces (spec smh §2.2) and quotas (§2.6).
+// Tenant spaces (spec smh §2.2): create, list, count, delete, attributes, size and file count.
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../../core/errors.ts';
 import type { SpaceExtension } from '../../../ports/metadata-store.ts';
@@ -33,17 +33,6 @@ function extensionOf(input: Record<string, unknown>): SpaceExtension {
     out[field] = value;
   }
   return out as SpaceExtension;
-}
-
-function bytesField(value: unknown, field: string): number {
-  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new AppError(
-      'InvalidArgument',
-      `${field} must be a non-negative number of bytes (string or number).`,
-    );
-  }
-  return n;
 }
 
 export function spaceRoutes(app: FastifyInstance, deps: SmhDeps): void {
@@ -123,39 +112,16 @@ export function spaceRoutes(app: FastifyInstance, deps: SmhDeps): void {
     return { size: String((await deps.spaces.require(ctx, request.params.space)).usedBytes) };
   });
 
-  app.post<{ Params: { lib: string } }>('/quota/:lib', async (request, reply) => {
+  app.get<{ Params: { lib: string; space: string } }>('/space/:lib/:space/file-count', async (request) => {
     const ctx = await accessOf(deps, request, request.params.lib);
-    const b = body(request);
-    const spaces = b.spaces === undefined ? [] : b.spaces;
-    if (!Array.isArray(spaces) || !spaces.every((s) => typeof s === 'string')) {
-      throw new AppError('InvalidArgument', 'spaces must be a list of space ids.');
-    }
-    const quotaId = await deps.spaces.createQuota(ctx, {
-      spaces: spaces as string[],
-      capacity: bytesField(b.capacity, 'capacity'),
-      removeWhenExceed: b.removeWhenExceed === true,
-      removeAfterDays: typeof b.removeAfterDays === 'number' ? b.removeAfterDays : 0,
-      removeNewest: b.removeNewest === true,
-    });
-    reply.code(201);
-    return { quotaId };
-  });
-
-  app.get<{ Params: { lib: string; space: string } }>('/quota/:lib/:space', async (request) => {
-    const ctx = await accessOf(deps, request, request.params.lib);
-    const quota = await deps.spaces.getQuota(ctx, request.params.space);
-    return { id: quota.id, capacity: String(quota.capacity) };
-  });
-
-  app.put<{ Params: { lib: string; space: string } }>('/quota/:lib/:space', async (request, reply) => {
-    const ctx = await accessOf(deps, request, request.params.lib);
-    const b = body(request);
-    await deps.spaces.updateQuota(ctx, request.params.space, {
-      ...(b.capacity !== undefined ? { capacity: bytesField(b.capacity, 'capacity') } : {}),
-      ...(typeof b.removeWhenExceed === 'boolean' ? { removeWhenExceed: b.removeWhenExceed } : {}),
-      ...(typeof b.removeAfterDays === 'number' ? { removeAfterDays: b.removeAfterDays } : {}),
-      ...(typeof b.removeNewest === 'boolean' ? { removeNewest: b.removeNewest } : {}),
-    });
-    reply.code(204).send();
+    const { dirs, files } = await deps.spaces.fileCount(ctx, request.params.space);
+    // No recycle bin and no history (ADR 0002 §16): their counts are zero, and the totals include them.
+    return {
+      fileNum: String(files),
+      dirNum: String(dirs),
+      recycledFileNum: '0',
+      recycledDirNum: '0',
+      historyFileNum: '0',
+    };
   });
 }
