@@ -34,6 +34,7 @@ import type {
   Repositories,
 } from '../ports/metadata-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import { type OutboundHttp, OutboundRefusedError, type OutboundResponse } from '../ports/outbound-http.ts';
 import { type JobContext, JobFailure, type JobHandler } from './job-runner.ts';
 import {
   HLS_CONTENT_TYPE,
@@ -53,6 +54,8 @@ export interface MediaHandlerDeps {
   logger: Logger;
   /** Where work directories are made. */
   workDir: string;
+  /** Sends callbacks, only where --outbound-allow lets it. */
+  outbound: OutboundHttp;
 }
 
 /** Huawei's completion events, one per kind of task (spec vod-tasks §5.3). */
@@ -64,6 +67,7 @@ const EVENT_TYPES: Record<string, string> = {
 
 const CALLBACK_ATTEMPTS = 5;
 const CALLBACK_TIMEOUT_MS = 10_000;
+const CALLBACK_MAX_RESPONSE_BYTES = 64 * 1024;
 
 class MediaWork {
   readonly #d: MediaHandlerDeps;
@@ -291,14 +295,36 @@ export function mediaHandlers(deps: MediaHandlerDeps): Record<string, JobHandler
     callback: {
       async run({ job, signal }) {
         const { url, body } = job.payload as { url: string; body: unknown };
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.any([signal, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)]),
-        });
-        await res.body?.cancel();
-        if (!res.ok) throw new JobFailure('CALLBACK_FAILED', `The callback answered ${res.status}.`, true);
+        let res: OutboundResponse;
+        try {
+          res = await deps.outbound.request(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+            timeoutMs: CALLBACK_TIMEOUT_MS,
+            maxResponseBytes: CALLBACK_MAX_RESPONSE_BYTES,
+            signal,
+          });
+        } catch (err) {
+          if (!(err instanceof OutboundRefusedError)) throw err;
+          // The host only: a callback URL may carry a secret in its path or query.
+          deps.logger.warn(
+            { jobId: job.id, host: new URL(url).host, reason: err.message },
+            'callback refused',
+          );
+          throw new JobFailure('CALLBACK_REFUSED', `${err.message}; see --outbound-allow.`, false);
+        }
+        // Only the status matters.
+        res.body.destroy();
+        if (res.status >= 300 && res.status < 400) {
+          throw new JobFailure(
+            'CALLBACK_FAILED',
+            `The callback answered ${res.status}; redirects are not followed.`,
+            false,
+          );
+        }
+        if (res.status < 200 || res.status >= 300)
+          throw new JobFailure('CALLBACK_FAILED', `The callback answered ${res.status}.`, true);
         return { status: res.status };
       },
     },
