@@ -47,6 +47,14 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ logLevel: 'loud' }, {}), /--log-level: "loud" is not one of/);
     assert.throws(() => loadConfig({ publicUrl: 'ftp://x' }, {}), /only http and https/);
     assert.throws(() => loadConfig({ databaseUrl: 'mysql://x' }, {}), /only postgres/);
+    assert.throws(
+      () => loadConfig({}, { MEDIAHOST_OUTBOUND_ALLOW: '10.0.0.0/8,10.0.0.0/99' }),
+      /--outbound-allow: "10.0.0.0\/99" is neither an address, a CIDR range nor a host name/,
+    );
+    assert.deepEqual(loadConfig({ outboundAllow: '10.0.0.0/8, hooks.internal' }, {}).outboundAllow, [
+      '10.0.0.0/8',
+      'hooks.internal',
+    ]);
   });
 
   it('--blob s3 names the settings it is missing and normalises the endpoints', () => {

@@ -308,10 +308,8 @@ export function mediaHandlers(deps: MediaHandlerDeps): Record<string, JobHandler
         } catch (err) {
           if (!(err instanceof OutboundRefusedError)) throw err;
           // The host only: a callback URL may carry a secret in its path or query.
-          deps.logger.warn(
-            { jobId: job.id, host: new URL(url).host, reason: err.message },
-            'callback refused',
-          );
+          const host = URL.canParse(url) ? new URL(url).host : '';
+          deps.logger.warn({ jobId: job.id, host, reason: err.message }, 'callback refused');
           throw new JobFailure('CALLBACK_REFUSED', `${err.message}; see --outbound-allow.`, false);
         }
         // Only the status matters.
