@@ -3,12 +3,13 @@
 import { join } from 'node:path';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
+import { SafeHttpClient } from '../adapters/http/safe-fetch.ts';
 import { FfmpegRunner } from '../adapters/media/ffmpeg-runner.ts';
 import { openPostgresStore } from '../adapters/metadata/postgres/store.ts';
 import { openSqliteStore, sqlitePathFor } from '../adapters/metadata/sqlite/store.ts';
 import { EmbeddedObjectStore } from '../adapters/object-store/embedded-object-store.ts';
 import type { S3Bucket } from '../adapters/s3/open.ts';
-import { checkS3Settings } from '../config/load.ts';
+import { checkS3Settings, outboundPolicy } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { LibraryService } from '../core/libraries/library-service.ts';
 import { MediaService } from '../core/media/media-service.ts';
@@ -99,6 +100,7 @@ export async function createContainer(
   let s3: S3Bucket | undefined;
   try {
     checkS3Settings(config);
+    const outbound = outboundPolicy(config);
     if (config.blob === 's3') s3 = (await import('../adapters/s3/open.ts')).openS3Bucket(config, clock);
     let blobs: BlobStore;
     if (s3) {
@@ -176,6 +178,7 @@ export async function createContainer(
           clock,
           logger,
           workDir: join(config.dataDir, 'work'),
+          outbound: new SafeHttpClient(outbound),
         }),
       },
     });
@@ -186,6 +189,7 @@ export async function createContainer(
       clock,
       logger,
       maxAttempts: config.jobMaxAttempts,
+      outbound,
       stopLocal: (taskId) => jobs.stopLocal(taskId),
     });
     const sweeper = new Sweeper({

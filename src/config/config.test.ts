@@ -53,6 +53,14 @@ describe('configuration', () => {
       /--upload-credential-seconds: 599 is below 600/,
     );
     assert.equal(loadConfig({ uploadCredentialSeconds: '600' }, {}).uploadCredentialSeconds, 600);
+    assert.throws(
+      () => loadConfig({}, { MEDIAHOST_OUTBOUND_ALLOW: '10.0.0.0/8,10.0.0.0/99' }),
+      /--outbound-allow: "10.0.0.0\/99" is neither an address, a CIDR range nor a host name/,
+    );
+    assert.deepEqual(loadConfig({ outboundAllow: '10.0.0.0/8, hooks.internal' }, {}).outboundAllow, [
+      '10.0.0.0/8',
+      'hooks.internal',
+    ]);
   });
 
   it('--blob s3 names the settings it is missing and normalises the endpoints', () => {

@@ -1,5 +1,6 @@
 // Builds a validated Config from command-line flags, MEDIAHOST_* variables and defaults, in that
 // order of precedence. The only module that reads process.env.
+import { OutboundPolicy } from '../lib/outbound-policy.ts';
 import { type Config, envName, SETTINGS, type SettingName, type SettingSpec } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -63,7 +64,17 @@ export function loadConfig(
     throw new ConfigError('--database-url: only postgres:// URLs are supported');
   }
   checkS3Settings(config);
+  outboundPolicy(config);
   return config;
+}
+
+/** The allow-list of --outbound-allow; a ConfigError names an entry that is no range, address or name. */
+export function outboundPolicy(config: Pick<Config, 'outboundAllow'>): OutboundPolicy {
+  try {
+    return new OutboundPolicy(config.outboundAllow);
+  } catch (err) {
+    throw new ConfigError(`--outbound-allow: ${(err as Error).message}`);
+  }
 }
 
 function httpOrigin(flag: string, value: string): string {

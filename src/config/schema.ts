@@ -295,6 +295,13 @@ export const SETTINGS = {
     min: 10,
     description: 'How often an idle worker looks for a task to claim.',
   },
+  outboundAllow: {
+    flag: 'outbound-allow',
+    type: 'list',
+    default: [],
+    description:
+      'Destinations of requests the server sends itself (VOD callback_url) that are allowed although not public: comma-separated CIDR ranges (10.0.0.0/8, fd00::/8), addresses or host names. Any other destination resolving to a loopback, private, link-local, unique-local, CGNAT, multicast, unspecified or reserved address (IPv4-mapped ones included) is refused.',
+  },
   corsOrigins: {
     flag: 'cors-origins',
     type: 'list',

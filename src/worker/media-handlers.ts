@@ -20,8 +20,8 @@ import type {
   SnapshotPayload,
   TranscodePayload,
 } from '../core/media/media-service.ts';
-import { contentTypeOf } from '../core/namespace/names.ts';
-import { type NamespaceService, newObjectKey, ROOT } from '../core/namespace/namespace-service.ts';
+import { contentTypeOf, splitExtension } from '../core/namespace/names.ts';
+import type { NamespaceService } from '../core/namespace/namespace-service.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { MediaProbe, MediaRunner } from '../ports/media-runner.ts';
@@ -34,7 +34,16 @@ import type {
   Repositories,
 } from '../ports/metadata-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import { type OutboundHttp, OutboundRefusedError, type OutboundResponse } from '../ports/outbound-http.ts';
 import { type JobContext, JobFailure, type JobHandler } from './job-runner.ts';
+import {
+  HLS_CONTENT_TYPE,
+  hlsOutputFiles,
+  type OutputFile,
+  type OutputTarget,
+  type StoredFile,
+  storeOutputs,
+} from './media-output.ts';
 
 export interface MediaHandlerDeps {
   store: MetadataStore;
@@ -45,12 +54,8 @@ export interface MediaHandlerDeps {
   logger: Logger;
   /** Where work directories are made. */
   workDir: string;
-}
-
-interface StoredFile {
-  assetId: string;
-  name: string;
-  size: number;
+  /** Sends callbacks, only where --outbound-allow lets it. */
+  outbound: OutboundHttp;
 }
 
 /** Huawei's completion events, one per kind of task (spec vod-tasks §5.3). */
@@ -62,6 +67,7 @@ const EVENT_TYPES: Record<string, string> = {
 
 const CALLBACK_ATTEMPTS = 5;
 const CALLBACK_TIMEOUT_MS = 10_000;
+const CALLBACK_MAX_RESPONSE_BYTES = 64 * 1024;
 
 class MediaWork {
   readonly #d: MediaHandlerDeps;
@@ -131,48 +137,13 @@ class MediaWork {
     }
   }
 
-  /** Stores a local file as a new file of the library (renamed if its name is taken meanwhile). */
-  async place(
+  /** Stores what a run wrote, all or nothing (see media-output.ts). */
+  store(
     library: LibraryRecord,
-    target: { spaceId: string; parentId: string; name: string; userId: string; id?: string },
-    path: string,
-    contentType: string,
-  ): Promise<StoredFile> {
-    const objectKey = newObjectKey(library.id);
-    const loc = { library, key: objectKey };
-    const object = await this.#d.objects.putFile(loc, path, { contentType });
-    try {
-      const placed = await this.#d.store.transaction(async (tx) => {
-        const space = await tx.spaces.get(library.id, target.spaceId);
-        if (!space) throw new JobFailure('VOD.10062', `Space ${target.spaceId} no longer exists.`, false);
-        const parentExists =
-          target.parentId === ROOT || (await tx.inodes.get(library.id, target.spaceId, target.parentId));
-        return this.#d.namespace.placeFile(tx, {
-          space,
-          // The output directory may have been deleted while the task ran: the root receives the file.
-          parentId: parentExists ? target.parentId : ROOT,
-          name: target.name,
-          strategy: 'rename',
-          userId: target.userId,
-          content: {
-            size: object.size,
-            contentType,
-            etag: object.etag,
-            crc64: object.crc64,
-            objectKey,
-            meta: {},
-            attributes: {},
-            beginningHash: null,
-            fullHash: null,
-          },
-          ...(target.id ? { id: target.id } : {}),
-        });
-      });
-      return { assetId: placed.inode.id, name: placed.inode.name, size: placed.inode.size };
-    } catch (err) {
-      await this.#d.objects.deleteObject(loc).catch(() => {});
-      throw err;
-    }
+    target: OutputTarget,
+    files: readonly OutputFile[],
+  ): Promise<{ directory?: string; files: StoredFile[] }> {
+    return storeOutputs(this.#d, library, target, files);
   }
 
   /** Plan-time rule failures (AppError InvalidArgument) cannot succeed on a retry. */
@@ -202,59 +173,16 @@ class MediaWork {
       () => MediaWork.permanent(() => planEdit(clips, p.settings, 'output')),
       async (dir, run) => {
         const target = { spaceId: p.output.spaceId, parentId: p.output.parentId, userId: p.userId };
-        if (run.files.length > 1 || run.contentType === 'application/vnd.apple.mpegurl') {
-          return this.#storeHls(library, { ...target, name: p.output.name, id: p.output.assetId }, dir, run);
+        const output = { name: p.output.name, id: p.output.assetId };
+        if (run.contentType !== HLS_CONTENT_TYPE) {
+          const main = { path: join(dir, run.files[0]!), contentType: run.contentType, ...output };
+          return this.store(library, target, [main]);
         }
-        const main = await this.place(
-          library,
-          { ...target, name: p.output.name, id: p.output.assetId },
-          join(dir, run.files[0]!),
-          run.contentType,
-        );
-        return { files: [main] };
+        // An HLS output is a directory named after it, holding the playlist (the asset) and its segments.
+        const files = await hlsOutputFiles(dir, run.files[0]!, output);
+        return this.store(library, { ...target, directory: splitExtension(output.name).base }, files);
       },
     );
-  }
-
-  /** An HLS output is a playlist and its segments: they go into a directory named after the output. */
-  async #storeHls(
-    library: LibraryRecord,
-    target: { spaceId: string; parentId: string; name: string; userId: string; id: string },
-    dir: string,
-    run: PlannedRun,
-  ): Promise<unknown> {
-    const folder = await this.#d.store.transaction(async (tx) => {
-      const space = (await tx.spaces.get(library.id, target.spaceId))!;
-      return this.#d.namespace.placeDirectory(tx, {
-        space,
-        parentId: target.parentId,
-        name: target.name.replace(/\.m3u8$/, ''),
-        strategy: 'rename',
-        userId: target.userId,
-      });
-    });
-    const playlist = run.files[0]!;
-    const segments = (await readdir(dir)).filter((f) => f !== playlist && f.endsWith('.ts')).sort();
-    const stored: StoredFile[] = [];
-    stored.push(
-      await this.place(
-        library,
-        { ...target, parentId: folder.id, name: playlist, id: target.id },
-        join(dir, playlist),
-        run.contentType,
-      ),
-    );
-    for (const segment of segments) {
-      stored.push(
-        await this.place(
-          library,
-          { ...target, parentId: folder.id, name: segment },
-          join(dir, segment),
-          'video/mp2t',
-        ),
-      );
-    }
-    return { directory: folder.id, files: stored };
   }
 
   async transcode(ctx: JobContext): Promise<unknown> {
@@ -271,17 +199,19 @@ class MediaWork {
         () => MediaWork.permanent(() => planTranscode(source, probe, template, 'output')),
         async (dir, run) => {
           const file = run.files[0]!;
-          const ext = file.slice(file.lastIndexOf('.'));
-          const name = `${p.baseName}_${template.name}${ext}`;
-          return this.place(
-            library,
-            { spaceId: p.source.spaceId, parentId: p.parentId, name, userId: p.userId },
-            join(dir, file),
-            run.contentType,
-          );
+          const base = `${p.baseName}_${template.name}`;
+          const name = `${base}${file.slice(file.lastIndexOf('.'))}`;
+          const target = { spaceId: p.source.spaceId, parentId: p.parentId, userId: p.userId };
+          if (run.contentType !== HLS_CONTENT_TYPE) {
+            return this.store(library, target, [
+              { path: join(dir, file), name, contentType: run.contentType },
+            ]);
+          }
+          const hls = await hlsOutputFiles(dir, file, { name });
+          return this.store(library, { ...target, directory: base }, hls);
         },
       );
-      files.push(stored);
+      files.push(...stored.files);
     }
     return { files };
   }
@@ -298,20 +228,16 @@ class MediaWork {
       () => MediaWork.permanent(() => planSnapshot(source, probe, p.thumbnail, 'snapshot')),
       async (dir, run) => {
         const written = new Set(await readdir(dir));
-        const files: StoredFile[] = [];
-        for (const [i, file] of run.files.filter((f) => written.has(f)).entries()) {
-          const name = `${p.baseName}_snapshot_${String(i + 1).padStart(3, '0')}.jpg`;
-          files.push(
-            await this.place(
-              library,
-              { spaceId: p.source.spaceId, parentId: p.parentId, name, userId: p.userId },
-              join(dir, file),
-              contentTypeOf(name),
-            ),
-          );
-        }
-        if (files.length === 0)
+        const images = run.files
+          .filter((f) => written.has(f))
+          .map((file, i) => {
+            const name = `${p.baseName}_snapshot_${String(i + 1).padStart(3, '0')}.jpg`;
+            return { path: join(dir, file), name, contentType: contentTypeOf(name) };
+          });
+        if (images.length === 0)
           throw new JobFailure('VOD.10053', 'The snapshot settings produced no image.', false);
+        const target = { spaceId: p.source.spaceId, parentId: p.parentId, userId: p.userId };
+        const { files } = await this.store(library, target, images);
         const cover = Math.min(Math.max(1, p.thumbnail.coverPosition), files.length);
         return { files, cover: files[cover - 1]!.assetId };
       },
@@ -369,14 +295,34 @@ export function mediaHandlers(deps: MediaHandlerDeps): Record<string, JobHandler
     callback: {
       async run({ job, signal }) {
         const { url, body } = job.payload as { url: string; body: unknown };
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.any([signal, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)]),
-        });
-        await res.body?.cancel();
-        if (!res.ok) throw new JobFailure('CALLBACK_FAILED', `The callback answered ${res.status}.`, true);
+        let res: OutboundResponse;
+        try {
+          res = await deps.outbound.request(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+            timeoutMs: CALLBACK_TIMEOUT_MS,
+            maxResponseBytes: CALLBACK_MAX_RESPONSE_BYTES,
+            signal,
+          });
+        } catch (err) {
+          if (!(err instanceof OutboundRefusedError)) throw err;
+          // The host only: a callback URL may carry a secret in its path or query.
+          const host = URL.canParse(url) ? new URL(url).host : '';
+          deps.logger.warn({ jobId: job.id, host, reason: err.message }, 'callback refused');
+          throw new JobFailure('CALLBACK_REFUSED', `${err.message}; see --outbound-allow.`, false);
+        }
+        // Only the status matters.
+        res.body.destroy();
+        if (res.status >= 300 && res.status < 400) {
+          throw new JobFailure(
+            'CALLBACK_FAILED',
+            `The callback answered ${res.status}; redirects are not followed.`,
+            false,
+          );
+        }
+        if (res.status < 200 || res.status >= 300)
+          throw new JobFailure('CALLBACK_FAILED', `The callback answered ${res.status}.`, true);
         return { status: res.status };
       },
     },

@@ -220,6 +220,14 @@ describe('SMH namespace', SUITE, () => {
       ]);
     });
 
+    it('renames a dotted directory name again and again, never picking a taken name', async () => {
+      await mkdir('dots/v1.2');
+      const renamed = [];
+      for (let i = 0; i < 3; i++)
+        renamed.push((await mkdir('dots/v1.2', '?conflict_resolution_strategy=rename')).path.at(-1));
+      assert.deepEqual(renamed, ['v1 (1).2', 'v1 (2).2', 'v1 (3).2']);
+    });
+
     it('refuses a parent segment that is a file (409, even with rename) and the root (400)', async () => {
       await mkdir('p');
       await upload('p/plain.txt', 'x');

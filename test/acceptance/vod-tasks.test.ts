@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { makeClip, probeFile } from '../helpers/media.ts';
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
 import { createToken, putSimple, SmhClient, waitFor } from '../helpers/smh-client.ts';
-import { expectVodError, Vod, type VodTask } from '../helpers/vod-client.ts';
+import { endedCallbackJob, expectVodError, Vod, type VodTask } from '../helpers/vod-client.ts';
 
 describe('VOD editing tasks', { timeout: 240_000 }, () => {
   let server: TestServer;
@@ -41,7 +41,13 @@ describe('VOD editing tasks', { timeout: 240_000 }, () => {
 
   before(async () => {
     dir = tempDir('mediahost-vod-');
-    server = await startTestServer({ workerConcurrency: 1, workerPollMilliseconds: 20, jobLeaseSeconds: 3 });
+    server = await startTestServer({
+      workerConcurrency: 1,
+      workerPollMilliseconds: 20,
+      jobLeaseSeconds: 3,
+      // The callback receivers of these tests listen on loopback, refused unless allow-listed.
+      outboundAllow: ['127.0.0.1'],
+    });
     const token = await createToken(server.url, server, { grant: 'admin' });
     smh = new SmhClient({ url: server.url, libraryId: server.libraryId, token });
     vod = new Vod(server.url, server.libraryId, token);
@@ -279,6 +285,36 @@ describe('VOD editing tasks', { timeout: 240_000 }, () => {
           taskId: created.task_id,
         },
       });
+    } finally {
+      hook.close();
+    }
+  });
+
+  it('does not follow a redirect of the callback receiver: the callback FAILS and says why', async () => {
+    const paths: string[] = [];
+    const hook = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      req.resume();
+      res.writeHead(307, { location: '/elsewhere' }).end();
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    try {
+      const port = (hook.address() as AddressInfo).port;
+      const created = await vod.create({
+        inputs: [{ asset_id: assets.a, timeline_start: '0', timeline_end: '1' }],
+        callback_url: `http://127.0.0.1:${port}/moved`,
+      });
+      assert.equal((await vod.until(created.task_id, ['SUCCEED', 'FAILED'])).status, 'SUCCEED');
+      const callback = await endedCallbackJob(
+        server.server.container.store,
+        server.libraryId,
+        created.task_id,
+      );
+      assert.equal(callback.state, 'FAILED');
+      assert.equal(callback.errorCode, 'CALLBACK_FAILED');
+      assert.match(callback.errorMsg ?? '', /answered 307; redirects are not followed/);
+      assert.equal(callback.attempts, 1, 'a redirect is not retried');
+      assert.deepEqual(paths, ['/moved'], 'the redirect target was never requested');
     } finally {
       hook.close();
     }

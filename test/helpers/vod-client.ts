@@ -1,6 +1,8 @@
 // A small client of the VOD media-task API (spec vod-tasks §1) for acceptance tests: editing tasks, asset
 // processing and the asset task list, authenticated by an SMH token in X-Auth-Token.
 import assert from 'node:assert/strict';
+import type { LibraryId } from '../../src/core/ids.ts';
+import type { JobRecord, MetadataStore } from '../../src/ports/metadata-store.ts';
 
 export interface VodTask {
   task_id: string;
@@ -126,4 +128,29 @@ export async function expectVodError(res: Response, status: number, code: string
   assert.equal(body.error_code, code, JSON.stringify(body));
   assert.ok(body.error_msg.length > 0);
   assert.ok(res.headers.get('x-request-id'));
+}
+
+/** The `callback` job a task's end queued, once it has ended (SUCCEED or FAILED), read from the store. */
+export async function endedCallbackJob(
+  store: MetadataStore,
+  libraryId: string,
+  taskId: string,
+  timeoutMs = 60_000,
+): Promise<JobRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { jobs } = await store.jobs.list({
+      libraryId: libraryId as LibraryId,
+      kinds: ['callback'],
+      offset: 0,
+      limit: 100,
+    });
+    const job = jobs.find(
+      (j) => (j.payload as { body: { edit_info: { taskId: string } } }).body.edit_info.taskId === taskId,
+    );
+    if (job && (job.state === 'SUCCEED' || job.state === 'FAILED')) return job;
+    if (Date.now() > deadline)
+      throw new Error(`the callback of task ${taskId} is ${job?.state ?? 'missing'}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
 }

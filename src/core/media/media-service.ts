@@ -3,6 +3,8 @@
 // statement after every check passed, so a refused request leaves nothing. Cancel is VOD's one rule:
 // only a WAITING task can be cancelled (one conditional update, so it races a worker's claim fairly);
 // `force` is our extension that stops a running one.
+import { parseAddress } from '../../lib/ip-address.ts';
+import type { OutboundPolicy } from '../../lib/outbound-policy.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { MediaProbe, MediaRunner } from '../../ports/media-runner.ts';
@@ -70,6 +72,8 @@ export interface MediaServiceDeps {
   clock: Clock;
   logger: Logger;
   maxAttempts: number;
+  /** Where callbacks may go (--outbound-allow). */
+  outbound: OutboundPolicy;
   /** Stops a task running in this process at once (the worker's heartbeat catches the others). */
   stopLocal?: (taskId: string) => void;
 }
@@ -91,7 +95,11 @@ function priorityOf(raw: unknown): number {
   return raw;
 }
 
-function callbackOf(raw: unknown): string | undefined {
+/**
+ * A callback URL to POST to when the task ends: http(s), and not a literal non-public address unless
+ * allow-listed. Names are checked when the callback connects (what they resolve to may change).
+ */
+function callbackOf(raw: unknown, outbound: OutboundPolicy): string | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   if (typeof raw !== 'string') throw illegal('callback_url', 'must be a string');
   let url: URL;
@@ -102,7 +110,20 @@ function callbackOf(raw: unknown): string | undefined {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw illegal('callback_url', 'must be http or https');
+  if (url.username !== '' || url.password !== '')
+    throw illegal('callback_url', 'must not carry a user name or password');
+  const refused = parseAddress(url.hostname) && outbound.refusal(url.hostname.replace(/^\[|\]$/g, ''));
+  if (refused) throw illegal('callback_url', `${refused}; only public addresses receive callbacks`);
   return url.toString();
+}
+
+/**
+ * The spaces whose tasks a token sees (listing and cancel alike): its own; all (undefined) for an
+ * unscoped token, which in a multi-tenant library must hold `admin`.
+ */
+function visibleSpaces(ctx: AccessContext): readonly string[] | undefined {
+  if (ctx.spaceIds !== null) return ctx.spaceIds;
+  return ctx.library.isMultiTenant && !ctx.grants.has('admin') ? [] : undefined;
 }
 
 export class MediaService {
@@ -116,11 +137,8 @@ export class MediaService {
   async asset(ctx: AccessContext, assetId: unknown, field: string): Promise<InodeRecord> {
     if (typeof assetId !== 'string' || assetId === '') throw illegal(field, 'must be a non-empty string');
     const inode = await this.#d.store.inodes.find(ctx.library.id, assetId);
-    const reachable =
-      inode &&
-      (ctx.spaceIds === null
-        ? !ctx.library.isMultiTenant || ctx.grants.has('admin')
-        : ctx.spaceIds.includes(inode.spaceId));
+    const spaces = visibleSpaces(ctx);
+    const reachable = inode && (spaces === undefined || spaces.includes(inode.spaceId));
     if (inode?.type !== 'file' || !inode.objectKey || !reachable) {
       throw new AppError('AssetNotFound', `Media asset ${assetId} does not exist, please check (${field}).`);
     }
@@ -161,7 +179,7 @@ export class MediaService {
     if (b.inputs.length > MAX_INPUTS) throw illegal('inputs', `at most ${MAX_INPUTS} inputs`);
     const settings = parseEditSettings(b.editing_settings ?? {});
     const priority = priorityOf(b.priority);
-    const callbackUrl = callbackOf(b.callback_url);
+    const callbackUrl = callbackOf(b.callback_url, this.#d.outbound);
     const clips = [];
     const inputs: EditPayload['inputs'] = [];
     for (const [i, raw] of (b.inputs as unknown[]).entries()) {
@@ -204,13 +222,7 @@ export class MediaService {
     query: { kinds: readonly MediaKind[]; taskId?: string; offset: number; limit: number },
   ): Promise<{ total: number; jobs: JobRecord[] }> {
     const limit = Math.min(query.limit, MAX_LIST);
-    // Tokens see the tasks of their spaces; an unscoped token of a multi-tenant library only if admin.
-    const scoped =
-      ctx.spaceIds !== null
-        ? ctx.spaceIds
-        : ctx.library.isMultiTenant && !ctx.grants.has('admin')
-          ? []
-          : undefined;
+    const scoped = visibleSpaces(ctx);
     return this.#d.store.jobs.list({
       libraryId: ctx.library.id,
       kinds: query.kinds,
@@ -223,11 +235,12 @@ export class MediaService {
 
   async #visibleTask(ctx: AccessContext, taskId: string, kinds: readonly string[]): Promise<JobRecord> {
     const job = await this.#d.store.jobs.get(taskId);
+    const spaces = visibleSpaces(ctx);
     const visible =
       job &&
       job.libraryId === ctx.library.id &&
       kinds.includes(job.kind) &&
-      (ctx.spaceIds === null || (job.spaceId !== null && ctx.spaceIds.includes(job.spaceId)));
+      (spaces === undefined || (job.spaceId !== null && spaces.includes(job.spaceId)));
     if (!visible) throw new AppError('TaskNotFound', `Task ${taskId} does not exist, please check.`);
     return job;
   }
@@ -285,7 +298,7 @@ export class MediaService {
     const b = asObject(body ?? {}, 'body');
     const inode = await this.asset(ctx, b.asset_id, 'asset_id');
     const priority = priorityOf(b.priority);
-    const callbackUrl = callbackOf(b.callback_url);
+    const callbackUrl = callbackOf(b.callback_url, this.#d.outbound);
     const group = b.template_group_name;
     if (group !== undefined && (typeof group !== 'string' || !(group in TEMPLATE_GROUPS))) {
       throw illegal('template_group_name', `one of ${Object.keys(TEMPLATE_GROUPS).join(', ')}`);

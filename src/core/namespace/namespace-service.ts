@@ -18,7 +18,7 @@ import { randomString } from '../ids.ts';
 import { smhKeyPrefix } from '../objects/smh-keys.ts';
 import type { SpaceService } from '../spaces/space-service.ts';
 import { type AccessContext, hasGrant, requireAnyGrant } from '../tokens/access.ts';
-import { freeName, validateName } from './names.ts';
+import { freeName, splitExtension, validateName } from './names.ts';
 
 export type Strategy = 'ask' | 'rename' | 'overwrite';
 
@@ -363,7 +363,14 @@ export class NamespaceService {
       // SMH: the strategy applies to the last segment only.
       if (input.strategy === 'ask')
         throw new AppError('SameNameDirectoryOrFileExists', `${name} already exists.`);
-      name = freeName(name, new Set(await tx.inodes.childNames(space.libraryId, space.id, parentId, name)));
+      // freeName keeps a dotted name's last part as an extension ("v1 (1).2"): the base is the prefix.
+      const taken = await tx.inodes.childNames(
+        space.libraryId,
+        space.id,
+        parentId,
+        splitExtension(name).base,
+      );
+      name = freeName(name, new Set(taken));
     }
     const inode = this.#directory(space, { ...input, name });
     if (!(await tx.inodes.insert(inode)))
@@ -615,6 +622,20 @@ export class NamespaceService {
       { library: ctx.library, key: inode.objectKey },
       { expiresInSeconds: options.expiresInSeconds, query: { 'response-content-disposition': disposition } },
     );
+  }
+
+  /** The bytes of a small file (a playlist to serve), or undefined when it is larger than `maxBytes`. */
+  async smallContent(ctx: AccessContext, inode: InodeRecord, maxBytes: number): Promise<Buffer | undefined> {
+    if (!inode.objectKey) throw new AppError('FileNotFound', `${inode.name} is not a file.`);
+    if (inode.size > maxBytes) return undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of await this.#d.objects.read({ library: ctx.library, key: inode.objectKey })) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) return undefined;
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
   }
 
   /** May this caller overwrite with a strategy? (upload and file operations) */

@@ -21,6 +21,7 @@ import {
 } from '../context.ts';
 import { fileObjectView, grantView, infoView, smhHeaders } from '../views.ts';
 import { attributesOf } from './directory.ts';
+import { servePlaylist } from './playlist.ts';
 
 type Req = FastifyRequest<{ Params: { lib: string; space: string } }>;
 
@@ -206,6 +207,7 @@ export function fileRoutes(app: FastifyInstance, deps: SmhDeps): void {
         ...(cosUrl ? { cosUrl } : {}),
       });
     }
+    if (await servePlaylist(deps, ctx, file, disposition, request, reply)) return reply;
     const url = await deps.namespace.downloadUrl(ctx, file, { expiresInSeconds: period, disposition });
     reply.headers(smhHeaders(file)).header('location', url).code(302).send();
     return reply;

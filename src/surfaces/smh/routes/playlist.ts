@@ -1,0 +1,43 @@
+// Downloads of HLS playlists (ADR 0003 §16): instead of the redirect to the stored bytes, whose
+// relative segment URIs would resolve against the signed object URL and fail, the download URL
+// answers the playlist itself, each relative URI carrying the caller's access_token. Segments then
+// resolve to their own download URLs beside the playlist, checked and redirected one by one.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  isHlsPlaylist,
+  MAX_PLAYLIST_BYTES,
+  PLAYLIST_CONTENT_TYPE,
+  withQueryOnRelativeUris,
+} from '../../../core/media/hls-playlist.ts';
+import type { AccessContext } from '../../../core/tokens/access.ts';
+import type { InodeRecord } from '../../../ports/metadata-store.ts';
+import { query, type SmhDeps } from '../context.ts';
+import { smhHeaders } from '../views.ts';
+
+/**
+ * Answers the download of `file` with its rewritten playlist; false (the caller redirects as for any
+ * file) when it is no playlist, too large, or the caller did not authenticate with an access_token.
+ */
+export async function servePlaylist(
+  deps: SmhDeps,
+  ctx: AccessContext,
+  file: InodeRecord,
+  disposition: 'inline' | 'attachment',
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<boolean> {
+  const token = query(request, 'access_token');
+  if (!token || !isHlsPlaylist(file)) return false;
+  const bytes = await deps.namespace.smallContent(ctx, file, MAX_PLAYLIST_BYTES);
+  if (!bytes) return false;
+  const body = withQueryOnRelativeUris(bytes.toString('utf8'), `access_token=${encodeURIComponent(token)}`);
+  reply
+    .headers(smhHeaders(file))
+    .header('content-type', PLAYLIST_CONTENT_TYPE)
+    // It holds the caller's token: no shared cache may keep it.
+    .header('cache-control', 'private, no-store')
+    .header('content-disposition', `${disposition}; filename*=UTF-8''${encodeURIComponent(file.name)}`)
+    .code(200)
+    .send(body);
+  return true;
+}
