@@ -4,11 +4,13 @@
 // only a WAITING task can be cancelled (one conditional update, so it races a worker's claim fairly);
 // `force` is our extension that stops a running one.
 import type { Clock } from '../../ports/clock.ts';
+import type { DiskSpace } from '../../ports/disk-space.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { MediaProbe, MediaRunner } from '../../ports/media-runner.ts';
 import type { InodeRecord, JobRecord, JobState, MetadataStore } from '../../ports/metadata-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { AppError } from '../errors.ts';
+import { requireFreeSpace } from '../free-space.ts';
 import { newJobRecord } from '../jobs/job-record.ts';
 import { splitExtension } from '../namespace/names.ts';
 import { newInodeId } from '../namespace/namespace-service.ts';
@@ -70,6 +72,8 @@ export interface MediaServiceDeps {
   clock: Clock;
   logger: Logger;
   maxAttempts: number;
+  /** The data dir's disk (scratch files and outputs): new tasks are refused while it is below its reserve. */
+  disk: DiskSpace;
   /** Stops a task running in this process at once (the worker's heartbeat catches the others). */
   stopLocal?: (taskId: string) => void;
 }
@@ -155,6 +159,7 @@ export class MediaService {
   /** POST /v1/{project_id}/asset/editing/tasks */
   async createEdit(ctx: AccessContext, body: unknown): Promise<{ taskId: string; assetId: string }> {
     requireAnyGrant(ctx, ['media_process'], 'create media tasks');
+    await requireFreeSpace(this.#d.disk);
     const b = asObject(body ?? {}, 'body');
     if (!Array.isArray(b.inputs) || b.inputs.length === 0)
       throw illegal('inputs', 'at least one input is required');
@@ -282,6 +287,7 @@ export class MediaService {
     body: unknown,
   ): Promise<{ assetId: string; thumbnailTaskId?: string; taskIds: string[] }> {
     requireAnyGrant(ctx, ['media_process'], 'process media assets');
+    await requireFreeSpace(this.#d.disk);
     const b = asObject(body ?? {}, 'body');
     const inode = await this.asset(ctx, b.asset_id, 'asset_id');
     const priority = priorityOf(b.priority);

@@ -16,6 +16,7 @@ import type {
   UploadRecord,
 } from '../../ports/metadata-store.ts';
 import { AppError } from '../errors.ts';
+import { requireFreeSpace } from '../free-space.ts';
 import { type BlobKey, type BucketName, newObjectId, newUploadId, type UploadId } from '../ids.ts';
 import { type BodyExpectations, blobSink, ingestBody, multipartEtag } from './ingest.ts';
 import { validateKey, validateMetadata } from './keys.ts';
@@ -218,6 +219,7 @@ export class MultipartService {
         },
       );
     }
+    await requireFreeSpace(this.#deps.disk, input.declaredLength);
     const controller = this.#track(input.uploadId);
     const signal = input.signal ? AbortSignal.any([input.signal, controller.signal]) : controller.signal;
     try {
