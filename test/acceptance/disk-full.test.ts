@@ -17,6 +17,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { blobFiles } from '../helpers/blob-files.ts';
+import { gatedBody } from '../helpers/gated-body.ts';
 import { ObjectClient, xmlValue } from '../helpers/object-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { mountSmallFs, type SmallFs } from '../helpers/small-fs.ts';
@@ -29,27 +30,6 @@ const RESERVE_MIB = 8;
 interface Health {
   status: string;
   disk: { status: string; freeBytes: number; totalBytes: number; reserveBytes: number };
-}
-
-/** A request body the test feeds chunk by chunk. */
-function gatedBody(): { stream: ReadableStream<Uint8Array>; push(chunk: Uint8Array | null): void } {
-  const queue: (Uint8Array | null)[] = [];
-  let wake: (() => void) | undefined;
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      while (queue.length === 0) await new Promise<void>((r) => (wake = r));
-      const next = queue.shift()!;
-      if (next === null) controller.close();
-      else controller.enqueue(next);
-    },
-  });
-  return {
-    stream,
-    push(chunk) {
-      queue.push(chunk);
-      wake?.();
-    },
-  };
 }
 
 describe('a full disk', { timeout: 300_000 }, () => {
