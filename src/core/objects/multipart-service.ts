@@ -16,7 +16,6 @@ import type {
   UploadRecord,
 } from '../../ports/metadata-store.ts';
 import { AppError } from '../errors.ts';
-import { requireFreeSpace } from '../free-space.ts';
 import { type BlobKey, type BucketName, newObjectId, newUploadId, type UploadId } from '../ids.ts';
 import { type BodyExpectations, blobSink, ingestBody, multipartEtag } from './ingest.ts';
 import { validateKey, validateMetadata } from './keys.ts';
@@ -219,12 +218,12 @@ export class MultipartService {
         },
       );
     }
-    await requireFreeSpace(this.#deps.disk, input.declaredLength);
     const controller = this.#track(input.uploadId);
     const signal = input.signal ? AbortSignal.any([input.signal, controller.signal]) : controller.signal;
     try {
       const ingested = await ingestBody(blobSink(this.#deps.blobs), this.#deps.newDigester, {
         body: input.body,
+        disk: this.#deps.disk,
         maxSize: this.#limits.maxPartSize,
         expect: input.expect,
         signal,

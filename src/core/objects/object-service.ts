@@ -153,9 +153,9 @@ export class ObjectService {
     validateKey(input.key, input.dialect);
     validateMetadata(input.headers.meta);
     await this.requireBucket(input.bucket);
-    await requireFreeSpace(this.#deps.disk, input.declaredLength);
     const ingested = await ingestBody(blobSink(this.#deps.blobs), this.#deps.newDigester, {
       body: input.body,
+      disk: this.#deps.disk,
       maxSize: Math.min(this.#deps.limits.maxPutSize, input.sizeRange?.max ?? Number.POSITIVE_INFINITY),
       ...(input.sizeRange ? { minSize: input.sizeRange.min } : {}),
       expect: input.expect,
