@@ -1,9 +1,11 @@
 // Composition root: builds the adapters a Config selects and hands them to the services through
 // their constructors. Nothing here runs at import time.
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
 import { SafeHttpClient } from '../adapters/http/safe-fetch.ts';
+import { StatfsDiskSpace } from '../adapters/disk/statfs-disk-space.ts';
 import { FfmpegRunner } from '../adapters/media/ffmpeg-runner.ts';
 import { openPostgresStore } from '../adapters/metadata/postgres/store.ts';
 import { openSqliteStore, sqlitePathFor } from '../adapters/metadata/sqlite/store.ts';
@@ -25,6 +27,7 @@ import type { DigestName } from '../lib/checksums.ts';
 import { HashPool, inlineDigester } from '../lib/hash-pool.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
+import type { DiskSpace } from '../ports/disk-space.ts';
 import type { MediaRunner } from '../ports/media-runner.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -46,6 +49,8 @@ export interface Container {
   clock: Clock;
   store: MetadataStore;
   blobs: BlobStore;
+  /** The data dir's filesystem: free space against --disk-reserve-mib. */
+  disk: DiskSpace;
   libraries: LibraryService;
   credentials: CredentialService;
   objects: ObjectService;
@@ -63,6 +68,15 @@ export interface Container {
   /** COS owner id shown in listings, from the installation's APPID. */
   ownerId: string;
   close(): Promise<void>;
+}
+
+/**
+ * How often a write in progress refreshes its temporary file's modification time: well inside the
+ * orphan grace, so a sweeper in another process sharing the data dir (a `worker`) never takes it
+ * for abandoned, however slowly its body arrives (docs/adr/0001 §19).
+ */
+function keepAliveFor(graceMs: number): number {
+  return Math.min(60_000, Math.max(250, Math.floor(graceMs / 4)));
 }
 
 /** Bodies declared smaller than this are hashed on the main thread. */
@@ -95,6 +109,9 @@ export async function createContainer(
 ): Promise<Container> {
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
+  // statfs needs the directory; with PostgreSQL and S3 nothing else may have made it yet.
+  await mkdir(config.dataDir, { recursive: true });
+  const disk = new StatfsDiskSpace(config.dataDir, config.diskReserveMib * 1024 * 1024);
   const store = await openMetadataStore(config);
   const hashPool = new HashPool();
   let s3: S3Bucket | undefined;
@@ -106,7 +123,10 @@ export async function createContainer(
     if (s3) {
       blobs = s3.blobs;
     } else {
-      const fsBlobs = new FsBlobStore(join(config.dataDir, 'blobs'), { directIo: config.fsDirectIo });
+      const fsBlobs = new FsBlobStore(join(config.dataDir, 'blobs'), {
+        directIo: config.fsDirectIo,
+        keepAliveMs: keepAliveFor(config.orphanGraceSeconds * 1000),
+      });
       await fsBlobs.init();
       blobs = fsBlobs;
     }
@@ -118,6 +138,7 @@ export async function createContainer(
       clock,
       logger,
       limits: objectLimits(config),
+      disk,
       // Small bodies are hashed inline; larger ones (or of unknown length) by the worker pool.
       newDigester: (names: readonly DigestName[], sizeHint: number | undefined) =>
         (sizeHint !== undefined && sizeHint < INLINE_HASH_BELOW) || !HashPool.supports(names)
@@ -159,6 +180,7 @@ export async function createContainer(
       logger,
       credentialLifetimeMs: config.uploadCredentialSeconds * 1000,
       taskGraceMs: config.uploadTaskGraceSeconds * 1000,
+      disk,
     });
     const mediaRunner = new FfmpegRunner({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
     const jobs = new JobRunner({
@@ -190,6 +212,7 @@ export async function createContainer(
       logger,
       maxAttempts: config.jobMaxAttempts,
       outbound,
+      disk,
       stopLocal: (taskId) => jobs.stopLocal(taskId),
     });
     const sweeper = new Sweeper({
@@ -213,6 +236,7 @@ export async function createContainer(
       clock,
       store,
       blobs,
+      disk,
       libraries,
       credentials,
       objects,

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { diskHealth } from '../core/free-space.ts';
 import { newRequestId } from '../core/ids.ts';
 import { corsOptions } from '../surfaces/cors.ts';
 import { OBJECT_ROUTE, objectApiPlugin, rejectUnroutedMethod } from '../surfaces/object/plugin.ts';
@@ -74,7 +75,9 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
       database = 'unavailable';
     }
     const objectStore = await container.objectStore.health();
-    const healthy = database === 'ok' && objectStore.status === 'ok';
+    // Below the reserve uploads are refused: the node is not ready for them (docs/adr/0001 §18).
+    const disk = await diskHealth(container.disk);
+    const healthy = database === 'ok' && objectStore.status === 'ok' && disk.status === 'ok';
     // Without ffmpeg everything but media tasks works: say so, without failing the check.
     const tools = await container.mediaRunner.status();
     reply.code(healthy ? 200 : 503);
@@ -83,6 +86,7 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
       database,
       metadata: container.store.kind,
       objectStore,
+      disk,
       media: tools.available
         ? { status: 'ok', ffmpeg: tools.ffmpeg, workers: config.workerConcurrency }
         : { status: 'unavailable', reason: tools.reason, workers: config.workerConcurrency },

@@ -234,6 +234,14 @@ export const SETTINGS = {
     min: 0,
     description: 'A blob or temporary file no row points to is removed only once it is older than this.',
   },
+  diskReserveMib: {
+    flag: 'disk-reserve-mib',
+    type: 'integer',
+    default: 1024,
+    min: 0,
+    description:
+      "Free space (MiB) to keep on the data dir's filesystem: below it, uploads (object PUT, UploadPart, POST, copies, SMH begin) and new media tasks answer InsufficientStorage, and /healthz answers 503 with disk.status low. A body whose declared length would take the disk below it is refused too. 0 refuses only what cannot fit.",
+  },
   uploadCredentialSeconds: {
     flag: 'upload-credential-seconds',
     type: 'integer',

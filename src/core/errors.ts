@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'MethodNotAllowed',
   'InternalError',
   'ServiceUnavailable',
+  // the data dir's disk is full or below its reserve (docs/adr/0001 §18)
+  'InsufficientStorage',
   // authentication and authorisation (object API)
   'AccessDenied',
   'RequestExpired',

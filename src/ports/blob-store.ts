@@ -2,6 +2,7 @@
 // - write() returns only once the bytes are durable under the returned key; until then, and after any
 //   failure or abort, no partial blob is visible under any key;
 // - read() serves an inclusive byte range and fails with BlobNotFoundError for a missing key;
+// - a write the disk cannot take (it is full) rejects with AppError InsufficientStorage, leaving nothing;
 // - delete() ignores keys that do not exist;
 // - list() yields every committed blob with its modification time, for the orphan sweeper.
 import type { Readable } from 'node:stream';
@@ -39,6 +40,9 @@ export interface BlobStore {
   list(options?: { signal?: AbortSignal }): AsyncIterable<BlobInfo>;
   /** The blob's file on this machine, when the store keeps blobs as local files (for ffmpeg). */
   localPath?(key: BlobKey): string;
-  /** Removes temporary files of writes that never finished and are older than the given time. */
+  /**
+   * Removes temporary files of writes that never finished and are older than the given time; never
+   * one of a write still in progress, however long ago it began or last wrote.
+   */
   sweepTemporary(olderThanMs: number): Promise<number>;
 }

@@ -1,9 +1,17 @@
 // The orphan sweep deletes a blob only when two passes found it unreferenced: a blob whose row commits
-// between the passes (a write that had just finished when the first pass looked) is kept.
+// between the passes (a write that had just finished when the first pass looked) is kept. The
+// temporary-file sweep never takes the file of an upload still sending, however slowly.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobKey } from '../../src/core/ids.ts';
+import { gatedBody } from '../helpers/gated-body.ts';
+import { ObjectClient } from '../helpers/object-client.ts';
 import { startTestServer, type TestClock, type TestServer, testClock } from '../helpers/server.ts';
+import { waitFor } from '../helpers/smh-client.ts';
 
 async function* bytes(text: string): AsyncGenerator<Uint8Array> {
   yield Buffer.from(text);
@@ -60,5 +68,62 @@ describe('orphan sweep', { timeout: 240_000 }, () => {
     assert.equal(await present(segment!.blobKey), true);
     await sweeper.sweep();
     assert.equal(await present(segment!.blobKey), false);
+  });
+});
+
+describe('slow uploads and the temporary-file sweep', { timeout: 240_000 }, () => {
+  const GRACE_SECONDS = 1;
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({ orphanGraceSeconds: GRACE_SECONDS, sweepIntervalSeconds: 1 });
+  });
+
+  after(async () => {
+    await server?.close();
+  });
+
+  it('an upload sending less than 1 MiB per grace period survives the sweeps and stores its bytes; abandoned files are still swept', async () => {
+    const tmp = join(server.server.container.config.dataDir, 'blobs', '.tmp');
+    const objects = new ObjectClient({ url: server.url, bucket: server.bucket, credentials: server });
+    /** Plants an abandoned temporary file and waits until a sweep has removed it. */
+    const oneSweep = async (n: number): Promise<void> => {
+      const path = join(tmp, `abandoned-${n}`);
+      writeFileSync(path, 'half a write');
+      utimesSync(path, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+      await waitFor(() => !existsSync(path), 30_000, `the sweep of abandoned file ${n}`);
+    };
+
+    // 400 KiB per round, each round longer than the grace period: the first direct write (1 MiB)
+    // happens only in the third, and the last 400 KiB come after it.
+    const chunk = 400 * 1024;
+    const data = randomBytes(4 * chunk);
+    const body = gatedBody();
+    const answer = objects.request('PUT', 'slow.bin', {
+      headers: { 'content-length': String(data.length) },
+      body: body.stream,
+    });
+    let upload: string | undefined;
+    for (let round = 0; round < 3; round++) {
+      body.push(data.subarray(round * chunk, (round + 1) * chunk));
+      if (upload === undefined) {
+        await waitFor(() => readdirSync(tmp).length === 1, 30_000, "the upload's temporary file");
+        upload = join(tmp, readdirSync(tmp)[0]!);
+      }
+      // Past the grace period since this round's bytes were sent...
+      await sleep(GRACE_SECONDS * 1000 + 500);
+      // ...two sweeps run: the second began after the first ended, so after the upload looked stale.
+      await oneSweep(2 * round);
+      await oneSweep(2 * round + 1);
+      assert.ok(existsSync(upload), `the upload's temporary file survived the sweeps of round ${round}`);
+    }
+    body.push(data.subarray(3 * chunk));
+    body.push(null);
+    const res = await answer;
+    assert.equal(res.status, 200, await res.text());
+    const stored = await objects.get('slow.bin');
+    assert.equal(stored.status, 200);
+    assert.ok(stored.body.equals(data), 'the object has exactly the bytes sent');
+    assert.deepEqual(readdirSync(tmp), []);
   });
 });

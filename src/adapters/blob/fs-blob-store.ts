@@ -2,11 +2,14 @@
 // writes go to ROOT/.tmp, are fsynced, then renamed into place (and the directory fsynced), so a
 // crash at any moment leaves either the whole blob under its key or nothing but a temporary file for
 // the sweeper. Stores written before 2026-11-22 kept blobs at ROOT/ab/cd/<key>: they are still read,
-// listed and deleted there (docs/adr/0001-object-store-decisions.md §16).
+// listed and deleted there (docs/adr/0001-object-store-decisions.md §16). A temporary file being
+// written is never swept by this process and keeps a fresh modification time for others (§19); a
+// full disk fails the write with InsufficientStorage (§18).
 import { constants, existsSync } from 'node:fs';
 import { copyFile, type FileHandle, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { insufficientStorage } from '../../core/free-space.ts';
 import { type BlobKey, newBlobKey, randomHex } from '../../core/ids.ts';
 import { untilAborted } from '../../lib/streams.ts';
 import {
@@ -16,6 +19,7 @@ import {
   type BlobStore,
   type BlobWriteResult,
 } from '../../ports/blob-store.ts';
+import { InFlightFiles } from './in-flight-files.ts';
 
 const TMP = '.tmp';
 /**
@@ -329,6 +333,15 @@ function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
 }
 
+export interface FsBlobStoreOptions {
+  /** fsync a directory after an entry is added to it (default true). */
+  fsyncDirectories?: boolean;
+  /** Write with O_DIRECT where the platform and filesystem allow it (default true). */
+  directIo?: boolean;
+  /** How often the modification time of temporary files being written is refreshed (default 60 s). */
+  keepAliveMs?: number;
+}
+
 export class FsBlobStore implements BlobStore {
   readonly #root: string;
   readonly #tmp: string;
@@ -336,13 +349,17 @@ export class FsBlobStore implements BlobStore {
   /** Blob directories created or found, each once (concurrent writers share the mkdir). */
   readonly #dirs = new Map<string, Promise<void>>();
 
+  /** Temporary files this process is writing: sweepTemporary leaves them alone. */
+  readonly #inFlight: InFlightFiles;
+
   #directIo: boolean;
 
-  constructor(root: string, options: { fsyncDirectories?: boolean; directIo?: boolean } = {}) {
+  constructor(root: string, options: FsBlobStoreOptions = {}) {
     this.#root = root;
     this.#tmp = join(root, TMP);
     this.#fsyncDirs = options.fsyncDirectories ?? true;
     this.#directIo = (options.directIo ?? true) && O_DIRECT !== 0;
+    this.#inFlight = new InFlightFiles(this.#tmp, options.keepAliveMs ?? 60_000);
   }
 
   async init(): Promise<void> {
@@ -414,12 +431,29 @@ export class FsBlobStore implements BlobStore {
     if (this.#fsyncDirs) await fsyncDirectory(dir);
   }
 
+  /** Runs a write through a new temporary file for blob `key`; a full disk becomes InsufficientStorage. */
+  async #throughTemporary<T>(key: BlobKey, write: (tmpPath: string) => Promise<T>): Promise<T> {
+    try {
+      return await this.#inFlight.run(`${key}.${randomHex(4)}`, write);
+    } catch (err) {
+      throw isErrno(err, 'ENOSPC') || isErrno(err, 'EDQUOT') ? insufficientStorage(err) : err;
+    }
+  }
+
   async write(
     source: AsyncIterable<Uint8Array>,
     options: { signal?: AbortSignal } = {},
   ): Promise<BlobWriteResult> {
     const key = newBlobKey();
-    const tmpPath = join(this.#tmp, `${key}.${randomHex(4)}`);
+    return this.#throughTemporary(key, (tmpPath) => this.#writeAt(tmpPath, key, source, options));
+  }
+
+  async #writeAt(
+    tmpPath: string,
+    key: BlobKey,
+    source: AsyncIterable<Uint8Array>,
+    options: { signal?: AbortSignal },
+  ): Promise<BlobWriteResult> {
     const { fh, appender } = await this.#create(tmpPath);
     try {
       const chunks = options.signal ? untilAborted(source, options.signal) : source;
@@ -461,7 +495,10 @@ export class FsBlobStore implements BlobStore {
   async copy(source: BlobKey, options: { signal?: AbortSignal } = {}): Promise<BlobWriteResult> {
     options.signal?.throwIfAborted();
     const key = newBlobKey();
-    const tmpPath = join(this.#tmp, `${key}.${randomHex(4)}`);
+    return this.#throughTemporary(key, (tmpPath) => this.#copyTo(tmpPath, key, source));
+  }
+
+  async #copyTo(tmpPath: string, key: BlobKey, source: BlobKey): Promise<BlobWriteResult> {
     try {
       await this.#atPath(source, (path) => copyFile(path, tmpPath));
       const fh = await open(tmpPath, 'r+');
@@ -563,6 +600,7 @@ export class FsBlobStore implements BlobStore {
       throw err;
     }
     for (const name of names) {
+      if (this.#inFlight.has(name)) continue;
       const path = join(this.#tmp, name);
       try {
         const st = await stat(path);

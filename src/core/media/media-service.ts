@@ -6,11 +6,13 @@
 import { parseAddress } from '../../lib/ip-address.ts';
 import type { OutboundPolicy } from '../../lib/outbound-policy.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { DiskSpace } from '../../ports/disk-space.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { MediaProbe, MediaRunner } from '../../ports/media-runner.ts';
 import type { InodeRecord, JobRecord, JobState, MetadataStore } from '../../ports/metadata-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { AppError } from '../errors.ts';
+import { requireFreeSpace } from '../free-space.ts';
 import { newJobRecord } from '../jobs/job-record.ts';
 import { splitExtension } from '../namespace/names.ts';
 import { newInodeId } from '../namespace/namespace-service.ts';
@@ -74,6 +76,8 @@ export interface MediaServiceDeps {
   maxAttempts: number;
   /** Where callbacks may go (--outbound-allow). */
   outbound: OutboundPolicy;
+  /** The data dir's disk (scratch files and outputs): new tasks are refused while it is below its reserve. */
+  disk: DiskSpace;
   /** Stops a task running in this process at once (the worker's heartbeat catches the others). */
   stopLocal?: (taskId: string) => void;
 }
@@ -173,6 +177,7 @@ export class MediaService {
   /** POST /v1/{project_id}/asset/editing/tasks */
   async createEdit(ctx: AccessContext, body: unknown): Promise<{ taskId: string; assetId: string }> {
     requireAnyGrant(ctx, ['media_process'], 'create media tasks');
+    await requireFreeSpace(this.#d.disk);
     const b = asObject(body ?? {}, 'body');
     if (!Array.isArray(b.inputs) || b.inputs.length === 0)
       throw illegal('inputs', 'at least one input is required');
@@ -295,6 +300,7 @@ export class MediaService {
     body: unknown,
   ): Promise<{ assetId: string; thumbnailTaskId?: string; taskIds: string[] }> {
     requireAnyGrant(ctx, ['media_process'], 'process media assets');
+    await requireFreeSpace(this.#d.disk);
     const b = asObject(body ?? {}, 'body');
     const inode = await this.asset(ctx, b.asset_id, 'asset_id');
     const priority = priorityOf(b.priority);

@@ -10,7 +10,9 @@ import {
 } from '../../lib/checksums.ts';
 import type { StreamDigester } from '../../lib/hash-pool.ts';
 import type { BlobStore, BlobWriteResult } from '../../ports/blob-store.ts';
+import type { DiskSpace } from '../../ports/disk-space.ts';
 import { AppError, isAppError } from '../errors.ts';
+import { requireFreeSpace } from '../free-space.ts';
 
 export interface BodyExpectations {
   /** Content-MD5 header as sent (base64 of the 16-byte digest). COS/S3: InvalidDigest, BadDigest. */
@@ -32,6 +34,8 @@ export interface IngestInput {
   minSize?: number;
   expect: BodyExpectations;
   signal?: AbortSignal;
+  /** The disk the bytes go to: a body it has no room for is refused before a byte is read. */
+  disk?: DiskSpace;
 }
 
 export interface IngestResult<T extends { size: number } = BlobWriteResult> {
@@ -87,6 +91,7 @@ export async function ingestBody<T extends { size: number }>(
     });
   }
   const expectedMd5 = parseContentMd5(expect.contentMd5);
+  if (input.disk) await requireFreeSpace(input.disk, declaredLength);
   const names: DigestName[] = ['md5', 'crc64', ...(expect.checksumAlgorithms ?? [])];
   if (expect.sha256Hex !== undefined && !names.includes('sha256')) names.push('sha256');
   const digester = newDigester(names, declaredLength);

@@ -224,6 +224,7 @@ export class MultipartService {
     try {
       const ingested = await ingestBody(blobSink(this.#deps.blobs), this.#deps.newDigester, {
         body: input.body,
+        disk: this.#deps.disk,
         maxSize: this.#limits.maxPartSize,
         expect: input.expect,
         signal,

@@ -4,6 +4,7 @@
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../../ports/blob-store.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { DiskSpace } from '../../ports/disk-space.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type {
   BucketRecord,
@@ -13,6 +14,7 @@ import type {
   SegmentRecord,
 } from '../../ports/metadata-store.ts';
 import { AppError } from '../errors.ts';
+import { requireFreeSpace } from '../free-space.ts';
 import { type BlobKey, type BucketName, type LibraryId, newObjectId } from '../ids.ts';
 import { type BodyExpectations, blobSink, type DigesterFactory, ingestBody } from './ingest.ts';
 import { validateKey, validateMetadata } from './keys.ts';
@@ -87,6 +89,8 @@ export interface ObjectServiceDeps {
   logger: Logger;
   limits: ObjectLimits;
   newDigester: DigesterFactory;
+  /** The data dir's disk: writes are refused while it is below its reserve. */
+  disk: DiskSpace;
 }
 
 /** Streams the given byte range of an object assembled from segments, opening each blob lazily. */
@@ -152,6 +156,7 @@ export class ObjectService {
     await this.requireBucket(input.bucket);
     const ingested = await ingestBody(blobSink(this.#deps.blobs), this.#deps.newDigester, {
       body: input.body,
+      disk: this.#deps.disk,
       maxSize: Math.min(this.#deps.limits.maxPutSize, input.sizeRange?.max ?? Number.POSITIVE_INFINITY),
       ...(input.sizeRange ? { minSize: input.sizeRange.min } : {}),
       expect: input.expect,
@@ -243,6 +248,7 @@ export class ObjectService {
         'This copy request is illegal because it is trying to copy an object to itself without changing the metadata.',
       );
     }
+    await requireFreeSpace(this.#deps.disk, source.size);
     const segments = await this.#deps.store.objects.segments(source.id);
     const copied: SegmentRecord[] = [];
     try {

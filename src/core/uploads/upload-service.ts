@@ -6,6 +6,7 @@
 // → confirmed, cancel moves uploading → cancelled, so exactly one of them wins. A caller that meets a
 // task in `confirming` waits until it settles and then sees the outcome.
 import type { Clock } from '../../ports/clock.ts';
+import type { DiskSpace } from '../../ports/disk-space.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type {
   ConflictStrategy,
@@ -25,6 +26,7 @@ import type {
   UploadGrant,
 } from '../../ports/object-store.ts';
 import { AppError, isAppError } from '../errors.ts';
+import { requireFreeSpace } from '../free-space.ts';
 import { randomString } from '../ids.ts';
 import { newJobRecord } from '../jobs/job-record.ts';
 import { contentTypeOf, validateName } from '../namespace/names.ts';
@@ -111,6 +113,8 @@ export interface UploadServiceDeps {
   logger: Logger;
   credentialLifetimeMs: number;
   taskGraceMs: number;
+  /** The data dir's disk: begin is refused while it is below its reserve. */
+  disk: DiskSpace;
 }
 
 /**
@@ -238,6 +242,8 @@ export class UploadService {
 
     const instant = await this.#instant(ctx, space, { parentId: parent?.id ?? ROOT, replaced }, input);
     if (instant) return instant;
+    // An instant upload stores no bytes; any other is refused now rather than when the disk is full.
+    await requireFreeSpace(this.#d.disk, input.filesize ?? input.size);
 
     const now = this.#d.clock.now();
     const objectKey = newObjectKey(ctx.library.id);

@@ -23,6 +23,9 @@ export const OBJECT_ERRORS: Record<ErrorCode, XmlErrorForm> = {
   MethodNotAllowed: { status: 405 },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
   ServiceUnavailable: { status: 503 },
+  // S3 has no code for a full disk: 507 (RFC 4918) with a code of our own, which SDKs do not take
+  // for the transient 500/503 they retry without end.
+  InsufficientStorage: { status: 507 },
   AccessDenied: { status: 403 },
   // COS/S3: an out-of-window signature is AccessDenied with this exact message; the COS SDK keys its
   // clock correction on the pair.

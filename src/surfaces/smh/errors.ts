@@ -23,6 +23,8 @@ export const SMH_ERRORS: Record<ErrorCode, JsonErrorForm> = {
   MethodNotAllowed: { status: 404, code: 'RouteNotFound' },
   InternalError: INTERNAL,
   ServiceUnavailable: { status: 503, code: 'ServerOverloaded' },
+  // SMH has no code for a full disk; 507 with a code of our own (docs/adr/0001 §18).
+  InsufficientStorage: { status: 507 },
   // Object-store codes can reach SMH through the business layer.
   AccessDenied: { status: 403, code: 'NoPermission' },
   RequestExpired: { status: 403, code: 'NoPermission' },

@@ -22,6 +22,8 @@ export const VOD_ERRORS: Record<ErrorCode, VodErrorForm> = {
   MethodNotAllowed: { status: 404, code: 'APIGW.0101' },
   InternalError: INTERNAL,
   ServiceUnavailable: { status: 503, code: 'VOD.10052' },
+  // Huawei's internal-fault code with status 507 and a message that says the disk is full.
+  InsufficientStorage: { status: 507, code: 'VOD.10051' },
   AccessDenied: DENIED,
   RequestExpired: AUTH,
   SignatureDoesNotMatch: AUTH,

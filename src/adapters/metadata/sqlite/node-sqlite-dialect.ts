@@ -1,6 +1,7 @@
 // kysely dialect over Node's built-in node:sqlite (no native addon). One connection guarded by a FIFO
 // mutex; transactions are BEGIN IMMEDIATE so a second process (the CLI) waits on the busy timeout
-// instead of failing on a read-to-write upgrade. Prepared statements are cached by SQL text.
+// instead of failing on a read-to-write upgrade. Prepared statements are cached by SQL text. A full
+// disk ("database or disk is full") becomes AppError InsufficientStorage.
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import {
   CompiledQuery,
@@ -16,9 +17,12 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from 'kysely';
+import { insufficientStorage } from '../../../core/free-space.ts';
 import { ConnectionMutex } from '../connection-mutex.ts';
 
 const STATEMENT_CACHE_SIZE = 512;
+/** SQLite's result code for "database or disk is full" (it has no extended codes). */
+const SQLITE_FULL = 13;
 
 function toSqliteValue(value: unknown): SQLInputValue {
   if (value === undefined || value === null) return null;
@@ -54,13 +58,17 @@ class NodeSqliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const stmt = this.#prepare(compiled.sql);
-    const params = compiled.parameters.map(toSqliteValue);
-    if (stmt.columns().length > 0) {
-      return { rows: stmt.all(...params) as R[] };
+    try {
+      const stmt = this.#prepare(compiled.sql);
+      const params = compiled.parameters.map(toSqliteValue);
+      if (stmt.columns().length > 0) {
+        return { rows: stmt.all(...params) as R[] };
+      }
+      const { changes, lastInsertRowid } = stmt.run(...params);
+      return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+    } catch (err) {
+      throw (err as { errcode?: number }).errcode === SQLITE_FULL ? insufficientStorage(err) : err;
     }
-    const { changes, lastInsertRowid } = stmt.run(...params);
-    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
   }
 
   // biome-ignore lint/correctness/useYield: streaming is not offered by this driver
@@ -99,6 +107,9 @@ class NodeSqliteDriver implements Driver {
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // SQLite may have rolled back already (SQLITE_FULL can end the transaction): a ROLLBACK then
+    // fails and its error would hide the one that matters. (isTransaction is undefined before Node 22.16.)
+    if (this.#db.isTransaction === false) return;
     await connection.executeQuery(CompiledQuery.raw('ROLLBACK'));
   }
 
