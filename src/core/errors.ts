@@ -74,6 +74,7 @@ export const ERROR_CODES = [
   'QuotaNotFound',
   // namespace
   'DirectoryNotFound',
+  'DirectoryNotEmpty',
   'FileNotFound',
   'SourceFileNotFound',
   'SourceDirectoryNotFound',
