@@ -289,13 +289,22 @@ export function levelOf(target: ObjectTarget): Level {
   return target.bucket === undefined ? 'service' : target.key === undefined ? 'bucket' : 'object';
 }
 
+/** The table row a request selects, or undefined when none does. */
+export function findObjectOperation(
+  method: string,
+  target: ObjectTarget,
+  headers: Record<string, string | string[] | undefined>,
+): ObjectOperation | undefined {
+  const level = levelOf(target);
+  return OBJECT_OPERATIONS.find((r) => matches(r, method, level, target, headers));
+}
+
 export function resolveOperation(
   method: string,
   target: ObjectTarget,
   headers: Record<string, string | string[] | undefined>,
 ): Operation {
-  const level = levelOf(target);
-  const row = OBJECT_OPERATIONS.find((r) => matches(r, method, level, target, headers));
+  const row = findObjectOperation(method, target, headers);
   if (!row)
     throw new AppError('MethodNotAllowed', `The ${method} method is not allowed against this resource.`);
   if (!row.implemented)
