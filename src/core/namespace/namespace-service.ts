@@ -447,7 +447,7 @@ export class NamespaceService {
       if (!entry) throw new AppError('RootDirectoryNotAllowed', 'The root directory cannot be deleted.');
       if (kind === 'dir' && entry.type !== 'dir')
         throw new AppError('DirectoryNotFound', `${segments.join('/')} is not a directory.`);
-      if (options.directoryOnly && entry.type === 'dir') {
+      if (options.directoryOnly) {
         const { dirs, files } = await tx.inodes.count(space.libraryId, space.id, entry.id);
         if (dirs + files > 0)
           throw new AppError(
