@@ -1,8 +1,10 @@
-// Rewrites the generated documentation (docs/configuration.md) from the code.
+// Rewrites the generated documentation (docs/configuration.md, docs/api-coverage.md) from the code.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderConfigurationDoc } from '../src/config/docs.ts';
+import { renderApiCoverageDoc } from '../src/surfaces/api-coverage.ts';
 
 const root = join(import.meta.dirname, '..');
 writeFileSync(join(root, 'docs', 'configuration.md'), renderConfigurationDoc());
-process.stdout.write('wrote docs/configuration.md\n');
+writeFileSync(join(root, 'docs', 'api-coverage.md'), renderApiCoverageDoc());
+process.stdout.write('wrote docs/configuration.md and docs/api-coverage.md\n');

@@ -76,6 +76,7 @@ export const ERROR_CODES = [
   'QuotaNotFound',
   // namespace
   'DirectoryNotFound',
+  'DirectoryNotEmpty',
   'FileNotFound',
   'SourceFileNotFound',
   'SourceDirectoryNotFound',

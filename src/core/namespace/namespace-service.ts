@@ -435,11 +435,13 @@ export class NamespaceService {
     };
   }
 
+  /** `directoryOnly` (SMH `directory_only=1`): delete the directory only when it is empty. */
   async deleteEntry(
     ctx: AccessContext,
     spaceId: string,
     segments: readonly string[],
     kind: 'file' | 'dir',
+    options: { directoryOnly?: boolean } = {},
   ): Promise<void> {
     requireAnyGrant(
       ctx,
@@ -454,6 +456,14 @@ export class NamespaceService {
       if (!entry) throw new AppError('RootDirectoryNotAllowed', 'The root directory cannot be deleted.');
       if (kind === 'dir' && entry.type !== 'dir')
         throw new AppError('DirectoryNotFound', `${segments.join('/')} is not a directory.`);
+      if (options.directoryOnly) {
+        const { dirs, files } = await tx.inodes.count(space.libraryId, space.id, entry.id);
+        if (dirs + files > 0)
+          throw new AppError(
+            'DirectoryNotEmpty',
+            `${segments.join('/')} holds ${dirs} directories and ${files} files; directory_only deletes only an empty directory.`,
+          );
+      }
       const all =
         entry.type === 'dir'
           ? [entry, ...(await tx.inodes.descendants(space.libraryId, space.id, entry.id))]

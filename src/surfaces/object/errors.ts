@@ -86,6 +86,7 @@ export const OBJECT_ERRORS: Record<ErrorCode, XmlErrorForm> = {
   NoQuota: SMH_ONLY,
   QuotaNotFound: SMH_ONLY,
   DirectoryNotFound: SMH_ONLY,
+  DirectoryNotEmpty: SMH_ONLY,
   FileNotFound: SMH_ONLY,
   SourceFileNotFound: SMH_ONLY,
   SourceDirectoryNotFound: SMH_ONLY,

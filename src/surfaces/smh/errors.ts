@@ -84,6 +84,7 @@ export const SMH_ERRORS: Record<ErrorCode, JsonErrorForm> = {
   NoQuota: { status: 404 },
   QuotaNotFound: { status: 404 },
   DirectoryNotFound: { status: 404 },
+  DirectoryNotEmpty: { status: 409 },
   FileNotFound: { status: 404 },
   SourceFileNotFound: { status: 404 },
   SourceDirectoryNotFound: { status: 404 },

@@ -1,12 +1,20 @@
 // The SMH business API (/api/v1/…) as a fastify plugin: JSON bodies (an empty body is no body),
 // route modules per resource, and errors rendered as `{code, message, requestId}` with the request id
-// also in x-smh-request-id and x-request-id.
+// also in x-smh-request-id and x-request-id. Every request is first resolved in the operation table:
+// no route runs for an operation that is not implemented.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../../core/errors.ts';
 import { newRequestId } from '../../core/ids.ts';
 import { corsOptions, registerCors } from '../cors.ts';
 import type { SmhDeps } from './context.ts';
 import { SMH_ERRORS } from './errors.ts';
+import {
+  describeSmhOperation,
+  methodsOf,
+  resolveSmhOperation,
+  routePathOf,
+  SMH_OPERATIONS,
+} from './operations.ts';
 import { directoryRoutes } from './routes/directory.ts';
 import { fileRoutes } from './routes/file.ts';
 import { quotaRoutes } from './routes/quota.ts';
@@ -81,17 +89,47 @@ export function smhApiPlugin(deps: SmhDeps): (app: FastifyInstance) => Promise<v
       }
     });
     app.setErrorHandler((err, request, reply) => renderError(request, reply, err));
-    app.setNotFoundHandler((request, reply) =>
-      renderError(
-        request,
-        reply,
-        new AppError('RouteNotFound', `No SMH route for ${request.method} ${request.url.split('?')[0]}.`),
-      ),
-    );
+    const routeNotFound = (request: FastifyRequest) =>
+      new AppError('RouteNotFound', `No SMH route for ${request.method} ${request.url.split('?')[0]}.`);
+    app.setNotFoundHandler((request, reply) => renderError(request, reply, routeNotFound(request)));
+    // preHandler: the body is parsed (body fields pick operations), and it also runs before the
+    // not-found handler, so unrouted operations of the table get their answer too.
+    app.addHook('preHandler', async (request) => {
+      // CORS preflights are no operation.
+      if (request.method === 'OPTIONS') return;
+      const operation = resolveSmhOperation({
+        method: request.method,
+        path: request.url.split('?', 1)[0]!.slice(app.prefix.length),
+        query: request.query as Record<string, unknown>,
+        body: request.body,
+      });
+      if (!operation) throw routeNotFound(request);
+      if (!operation.implemented) {
+        throw new AppError(
+          'NotImplemented',
+          `${operation.name} (${describeSmhOperation(operation)}) is not implemented by this server.`,
+        );
+      }
+    });
     tokenRoutes(app, deps);
     spaceRoutes(app, deps);
     quotaRoutes(app, deps);
     directoryRoutes(app, deps);
     fileRoutes(app, deps);
+    assertRoutesExist(app);
   };
+}
+
+/** An implemented row without a route would answer RouteNotFound: refuse to start instead. */
+function assertRoutesExist(app: FastifyInstance): void {
+  for (const operation of SMH_OPERATIONS) {
+    if (!operation.implemented) continue;
+    for (const method of methodsOf(operation)) {
+      const url = `${app.prefix}${routePathOf(operation)}`;
+      if (!app.hasRoute({ method, url }))
+        throw new Error(
+          `SMH operation ${operation.name} is marked implemented but has no ${method} ${url} route`,
+        );
+    }
+  }
 }

@@ -18,7 +18,8 @@ const INTERNAL: VodErrorForm = { status: 500, code: 'VOD.10051', message: 'Inter
 export const VOD_ERRORS: Record<ErrorCode, VodErrorForm> = {
   InvalidArgument: ILLEGAL,
   InvalidRequest: ILLEGAL,
-  NotImplemented: { status: 400, code: 'VOD.10081' },
+  // Outside Huawei's VOD.nnnnn numbering, like mediahost's task error codes (ADR 0003 §18).
+  NotImplemented: { status: 501, code: 'NOT_IMPLEMENTED' },
   MethodNotAllowed: { status: 404, code: 'APIGW.0101' },
   InternalError: INTERNAL,
   ServiceUnavailable: { status: 503, code: 'VOD.10052' },
@@ -81,6 +82,7 @@ export const VOD_ERRORS: Record<ErrorCode, VodErrorForm> = {
   NoQuota: NOT_FOUND,
   QuotaNotFound: NOT_FOUND,
   DirectoryNotFound: NOT_FOUND,
+  DirectoryNotEmpty: ILLEGAL,
   FileNotFound: NOT_FOUND,
   SourceFileNotFound: NOT_FOUND,
   SourceDirectoryNotFound: NOT_FOUND,

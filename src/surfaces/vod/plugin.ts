@@ -1,6 +1,7 @@
 // The VOD media-task API (spec vod-tasks §1) as a fastify plugin: editing tasks, asset processing
 // (transcode, snapshot) and the task list, authenticated by an SMH access token in X-Auth-Token. Every
-// response carries X-Request-Id; errors are `{error_code, error_msg}`.
+// response carries X-Request-Id; errors are `{error_code, error_msg}`. The operations the family has and
+// we do not implement get routes from the operation table that answer 501.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../../core/errors.ts';
 import { newRequestId } from '../../core/ids.ts';
@@ -11,6 +12,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { JobRecord } from '../../ports/metadata-store.ts';
 import { applyCors, type CorsOptions, registerCors } from '../cors.ts';
 import { VOD_ERRORS } from './errors.ts';
+import { routePathOf, VOD_OPERATIONS } from './operations.ts';
 
 export interface VodDeps {
   clock: Clock;
@@ -98,7 +100,8 @@ export function vodApiPlugin(deps: VodDeps): (app: FastifyInstance) => Promise<v
     });
     app.setErrorHandler((err, request, reply: FastifyReply) => {
       const form = isAppError(err) ? VOD_ERRORS[err.code] : undefined;
-      if (!form || form.status >= 500) request.log.error({ err }, 'VOD request failed');
+      if (!form || (form.status >= 500 && form.status !== 501))
+        request.log.error({ err }, 'VOD request failed');
       const status = form?.status ?? ((err as { statusCode?: number }).statusCode === 400 ? 400 : 500);
       const code = form?.code ?? (status === 400 ? 'VOD.10053' : 'VOD.10051');
       const message =
@@ -192,5 +195,25 @@ export function vodApiPlugin(deps: VodDeps): (app: FastifyInstance) => Promise<v
         ...(offset + jobs.length < total ? { next_marker: String(offset + jobs.length) } : {}),
       };
     });
+
+    for (const operation of VOD_OPERATIONS) {
+      const url = routePathOf(operation);
+      if (operation.implemented) {
+        // An implemented row without a route would answer 404: refuse to start instead.
+        if (!app.hasRoute({ method: operation.method, url }))
+          throw new Error(`VOD operation ${operation.name} is marked implemented but has no route ${url}`);
+        continue;
+      }
+      app.route({
+        method: operation.method,
+        url,
+        handler: async () => {
+          throw new AppError(
+            'NotImplemented',
+            `${operation.name} (${operation.method} ${operation.path}) is not implemented by this server.`,
+          );
+        },
+      });
+    }
   };
 }

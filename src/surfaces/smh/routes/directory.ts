@@ -1,5 +1,5 @@
 // Directories (spec smh §2.4): create with missing parents, list in marker and page modes, info,
-// existence (HEAD), rename/move, delete with contents.
+// existence (HEAD), rename/move, delete with contents (or, with directory_only, only when empty).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../../core/errors.ts';
 import type { ListOptions } from '../../../core/namespace/namespace-service.ts';
@@ -97,8 +97,6 @@ export function directoryRoutes(app: FastifyInstance, deps: SmhDeps): void {
       reply.code(200);
       return { path };
     }
-    if (b.copyFrom !== undefined)
-      throw new AppError('NotImplemented', 'Copying directories is not supported yet; copy their files.');
     const meta = b.metaData;
     if (meta !== undefined && (typeof meta !== 'object' || meta === null || Array.isArray(meta))) {
       throw new AppError('InvalidArgument', 'metaData must be an object of strings.');
@@ -159,7 +157,10 @@ export function directoryRoutes(app: FastifyInstance, deps: SmhDeps): void {
 
   const remove = async (request: Req, reply: FastifyReply) => {
     const ctx = await accessOf(deps, request, request.params.lib);
-    await deps.namespace.deleteEntry(ctx, request.params.space, pathSegments(request, 5), 'dir');
+    const directoryOnly = boolParam(request, 'directory_only') ?? false;
+    await deps.namespace.deleteEntry(ctx, request.params.space, pathSegments(request, 5), 'dir', {
+      directoryOnly,
+    });
     reply.code(204).send();
   };
 
