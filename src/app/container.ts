@@ -95,6 +95,8 @@ export async function createContainer(
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
   const store = await openMetadataStore(config);
+  if (store.migrationsApplied.length > 0)
+    logger.info({ migrations: store.migrationsApplied }, 'applied database migrations');
   const hashPool = new HashPool();
   let s3: S3Bucket | undefined;
   try {
@@ -108,7 +110,6 @@ export async function createContainer(
       await fsBlobs.init();
       blobs = fsBlobs;
     }
-    const libraries = new LibraryService(store, clock);
     const credentials = new CredentialService(store, clock);
     const deps = {
       store,
@@ -145,6 +146,7 @@ export async function createContainer(
         clock,
         publicUrl: publicUrl.get,
       });
+    const libraries = new LibraryService({ store, clock, objects: objectStore });
     const tokens = new TokenService(store, clock);
     const spaces = new SpaceService({ store, objects: objectStore, clock, logger });
     const namespace = new NamespaceService({ store, objects: objectStore, spaces, clock, logger });
