@@ -1,35 +1,15 @@
-// The mediahost command line: serve, worker, migrate, library create. Every setting is a flag and a
+// The mediahost command line: serve, worker, migrate, library. Every setting is a flag and a
 // MEDIAHOST_* variable (src/config/schema.ts); flags win over variables, variables over defaults.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { type Container, createContainer, createLogger, openMetadataStore } from './app/container.ts';
 import { startServer } from './app/lifecycle.ts';
-import { ConfigError, loadConfig } from './config/load.ts';
-import { type Config, envName, SETTINGS, type SettingName, type SettingSpec } from './config/schema.ts';
+import { mediahostVersion } from './app/version.ts';
+import { registerLibraryCommands } from './cli/library-commands.ts';
+import { ALL_SETTINGS, configFrom, STORE_SETTINGS, settingOptions } from './cli/settings-options.ts';
+import { ConfigError } from './config/load.ts';
+import { loggableConfig } from './config/loggable-config.ts';
 import { isAppError } from './core/errors.ts';
 import type { CreatedLibrary } from './core/libraries/library-service.ts';
-
-function settingOptions(command: Command, names: readonly SettingName[]): Command {
-  for (const name of names) {
-    const spec: SettingSpec = SETTINGS[name];
-    const shown = Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default);
-    const option = new Option(
-      `--${spec.flag} <${spec.type === 'boolean' ? 'true|false' : 'value'}>`,
-      `${spec.description} (default: ${shown === '' ? '""' : shown}; env ${envName(spec)})`,
-    );
-    if (spec.choices) option.choices(spec.choices);
-    command.addOption(option);
-  }
-  return command;
-}
-
-const ALL_SETTINGS = Object.keys(SETTINGS) as SettingName[];
-const STORE_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl', 'logLevel'];
-
-function configFrom(options: Record<string, unknown>): Config {
-  const flags: Partial<Record<SettingName, unknown>> = {};
-  for (const name of ALL_SETTINGS) if (options[name] !== undefined) flags[name] = options[name];
-  return loadConfig(flags);
-}
 
 function printCreatedLibrary(created: CreatedLibrary, url: string): void {
   const { library, librarySecret, accessKeyId, secretAccessKey } = created;
@@ -100,6 +80,7 @@ const program = new Command()
   .description(
     'Self-hostable media hosting server: SMH business API, COS/S3 object API and VOD media tasks on one port.',
   )
+  .version(mediahostVersion(), '-V, --version', 'print the version of mediahost')
   .showHelpAfterError();
 
 settingOptions(
@@ -112,9 +93,15 @@ settingOptions(
 ).action(async (options: Record<string, unknown>) => {
   const config = configFrom(options);
   const logger = createLogger(config);
+  logger.info({ version: mediahostVersion(), config: loggableConfig(config) }, 'mediahost is starting');
   const server = await startServer(config, { logger });
   logger.info(
-    { url: server.url, dataDir: config.dataDir, metadata: server.container.store.kind },
+    {
+      url: server.url,
+      version: mediahostVersion(),
+      dataDir: config.dataDir,
+      metadata: server.container.store.kind,
+    },
     'mediahost is listening',
   );
   if (server.createdLibrary) printCreatedLibrary(server.createdLibrary, server.url);
@@ -136,6 +123,10 @@ settingOptions(
     throw new ConfigError('worker: --worker-concurrency must be at least 1 (0 would run no task)');
   }
   const logger = createLogger(config);
+  logger.info(
+    { version: mediahostVersion(), config: loggableConfig(config) },
+    'mediahost worker is starting',
+  );
   const container = await createContainer(config, { logger });
   const tools = await container.mediaRunner.status();
   if (!tools.available) logger.warn({ reason: tools.reason }, 'ffmpeg cannot run: media tasks will fail');
@@ -144,6 +135,7 @@ settingOptions(
   logger.info(
     {
       workerId: container.jobs.workerId,
+      version: mediahostVersion(),
       concurrency: config.workerConcurrency,
       dataDir: config.dataDir,
       metadata: container.store.kind,
@@ -160,42 +152,14 @@ settingOptions(
 ).action(async (options: Record<string, unknown>) => {
   const store = await openMetadataStore(configFrom(options));
   await store.close();
-  process.stdout.write('mediahost: the database schema is up to date\n');
+  for (const name of store.migrationsApplied) process.stdout.write(`applied ${name}\n`);
+  process.stdout.write(
+    store.migrationsApplied.length > 0
+      ? 'mediahost: the database schema is up to date\n'
+      : 'mediahost: the database schema was already up to date; nothing to apply\n',
+  );
 });
 
-const library = program.command('library').description('Manage libraries.');
-settingOptions(
-  library
-    .command('create')
-    .description('Create a library with its bucket and object API key pair (works while the server runs).')
-    .requiredOption(
-      '--name <name>',
-      'library name: lower-case letters, digits and hyphens (the bucket is NAME-APPID)',
-    )
-    .option('--multi-tenant', 'tenant spaces instead of the single space "-"', false)
-    .option('--json', 'print one JSON object', false),
-  STORE_SETTINGS,
-).action(async (options: Record<string, unknown>) => {
-  const config = configFrom(options);
-  const container = await createContainer(config, { logger: createLogger({ logLevel: 'warn' }) });
-  try {
-    const created = await container.libraries.create({
-      name: String(options.name),
-      multiTenant: options.multiTenant === true,
-    });
-    const out = {
-      libraryId: created.library.id,
-      librarySecret: created.librarySecret,
-      bucket: created.library.bucket,
-      accessKeyId: created.accessKeyId,
-      secretAccessKey: created.secretAccessKey,
-      multiTenant: created.library.isMultiTenant,
-    };
-    if (options.json === true) process.stdout.write(`${JSON.stringify(out)}\n`);
-    else for (const [k, v] of Object.entries(out)) process.stdout.write(`${k.padEnd(16)} ${v}\n`);
-  } finally {
-    await container.close();
-  }
-});
+registerLibraryCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -113,6 +113,8 @@ export async function createContainer(
   await mkdir(config.dataDir, { recursive: true });
   const disk = new StatfsDiskSpace(config.dataDir, config.diskReserveMib * 1024 * 1024);
   const store = await openMetadataStore(config);
+  if (store.migrationsApplied.length > 0)
+    logger.info({ migrations: store.migrationsApplied }, 'applied database migrations');
   const hashPool = new HashPool();
   let s3: S3Bucket | undefined;
   try {
@@ -130,7 +132,6 @@ export async function createContainer(
       await fsBlobs.init();
       blobs = fsBlobs;
     }
-    const libraries = new LibraryService(store, clock);
     const credentials = new CredentialService(store, clock);
     const deps = {
       store,
@@ -168,6 +169,7 @@ export async function createContainer(
         clock,
         publicUrl: publicUrl.get,
       });
+    const libraries = new LibraryService({ store, clock, objects: objectStore });
     const tokens = new TokenService(store, clock);
     const spaces = new SpaceService({ store, objects: objectStore, clock, logger });
     const namespace = new NamespaceService({ store, objects: objectStore, spaces, clock, logger });

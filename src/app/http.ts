@@ -13,6 +13,7 @@ import { renderXml } from '../surfaces/object/xml.ts';
 import { smhApiPlugin } from '../surfaces/smh/plugin.ts';
 import { vodApiPlugin, vodNotFound } from '../surfaces/vod/plugin.ts';
 import type { Container } from './container.ts';
+import { mediahostVersion } from './version.ts';
 
 /** Path prefixes served by other surfaces; everything else in path style is the object API. */
 const OTHER_SURFACES = ['/healthz', '/api/', '/v1/', '/v1.0/', '/v2/'];
@@ -83,6 +84,7 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
     reply.code(healthy ? 200 : 503);
     return {
       status: healthy ? 'ok' : 'degraded',
+      version: mediahostVersion(),
       database,
       metadata: container.store.kind,
       objectStore,

@@ -12,7 +12,8 @@ function shownDefault(spec: SettingSpec): string {
 export function renderConfigurationDoc(): string {
   const rows = Object.values(SETTINGS as Record<string, SettingSpec>).map((spec) => {
     const choices = spec.choices ? ` One of: ${spec.choices.map((c) => `\`${c}\``).join(', ')}.` : '';
-    return `| \`--${spec.flag}\` | \`${envName(spec)}\` | ${spec.type} | ${shownDefault(spec)} | ${spec.description}${choices} |`;
+    const secret = spec.secret ? ' Secret: logged as `***`.' : '';
+    return `| \`--${spec.flag}\` | \`${envName(spec)}\` | ${spec.type} | ${shownDefault(spec)} | ${spec.description}${choices}${secret} |`;
   });
   return [
     '# Configuration',
@@ -22,6 +23,10 @@ export function renderConfigurationDoc(): string {
     'Every setting can be given as a command-line flag or as an environment variable. A flag wins over',
     'the variable, and the variable over the default. Booleans accept `true/false`, `1/0`, `yes/no`;',
     'lists are comma-separated. `mediahost serve --help` prints the same table.',
+    '',
+    '`serve` and `worker` log their version and the effective configuration when they start; settings',
+    'marked secret are logged as `***` (a URL keeps its scheme, user, host, port and path, without its',
+    'password and query).',
     '',
     'With no settings at all, `mediahost serve` (what `npm start` runs) listens on 127.0.0.1:8080, keeps',
     'its SQLite database and the stored bytes under `./data`, and creates a default library on first start.',

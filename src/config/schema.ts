@@ -12,6 +12,8 @@ export interface SettingSpec {
   /** Smallest accepted value for integers. */
   readonly min?: number;
   readonly choices?: readonly string[];
+  /** Holds a secret (a password, a key): hidden where the configuration is logged (loggable-config.ts). */
+  readonly secret?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -57,6 +59,7 @@ export const SETTINGS = {
     default: '',
     description:
       'postgres://… URL to keep metadata in PostgreSQL. Empty means SQLite at DATA_DIR/mediahost.db.',
+    secret: true,
   },
   blob: {
     flag: 'blob',
@@ -110,6 +113,7 @@ export const SETTINGS = {
     type: 'string',
     default: '',
     description: 'Secret of that access key (prefer the variable to the flag, which other users can see).',
+    secret: true,
   },
   s3ForcePathStyle: {
     flag: 's3-force-path-style',

@@ -313,6 +313,8 @@ export interface TokenRepo {
     filter: { clientIds?: string[]; sessionIds?: string[] },
   ): Promise<number>;
   deleteExpired(now: number): Promise<number>;
+  /** Every token of the library; returns how many there were. */
+  deleteForLibrary(libraryId: LibraryId): Promise<number>;
 }
 
 export interface SpaceRepo {
@@ -509,11 +511,37 @@ export interface SettingsRepo {
   putIfAbsent(name: string, value: string): Promise<string>;
 }
 
+/** What a library holds: shown by `library list`, and what `library delete` refuses to drop unforced. */
+export interface LibraryContents {
+  /** Every space, the implicit "-" of a single-tenant library included. */
+  spaces: number;
+  files: number;
+  directories: number;
+  /** Objects in the library's buckets (in embedded mode SMH files are objects there too). */
+  objects: number;
+  /** Multipart uploads of the library's buckets still active. */
+  multipartUploads: number;
+  /** SMH upload tasks not yet confirmed, cancelled or expired. */
+  uploadTasks: number;
+  /** Media tasks waiting or running. */
+  mediaTasks: number;
+}
+
 export interface LibraryRepo {
   /** False when the name is taken (by a concurrent create too); the existing library stays. */
   insert(library: LibraryRecord): Promise<boolean>;
   get(id: LibraryId): Promise<LibraryRecord | undefined>;
   list(): Promise<LibraryRecord[]>;
+  contents(id: LibraryId): Promise<LibraryContents>;
+  /** Replaces the hash of the library secret; false when there is no such library. */
+  setSecretHash(id: LibraryId, secretHash: string): Promise<boolean>;
+  /**
+   * Deletes the library and every row that belongs to it: buckets with their objects and multipart
+   * uploads, keys, tokens, spaces, quotas, inodes, upload tasks and media tasks. The blobs those
+   * objects and parts pointed to are left for the sweeper. Run it in a transaction; false when there
+   * was no such library.
+   */
+  deleteWithContents(id: LibraryId): Promise<boolean>;
 }
 
 export interface BucketRepo {
@@ -530,6 +558,8 @@ export interface AccessKeyRepo {
    * signs SMH download URLs, never handed out. The library's own key pair has no scope.
    */
   smhReaderFor(libraryId: LibraryId): Promise<AccessKeyRecord | undefined>;
+  /** The library's own key pairs (permanent, no scope): neither the SMH reader nor temporary keys. */
+  keyPairsFor(libraryId: LibraryId): Promise<AccessKeyRecord[]>;
   delete(id: AccessKeyId): Promise<void>;
   /** Temporary keys scoped to an upload: removed when the upload ends. */
   deleteForUpload(uploadId: string): Promise<number>;
@@ -592,6 +622,8 @@ export interface Repositories {
 
 export interface MetadataStore extends Repositories {
   readonly kind: 'sqlite' | 'postgres' | 'pglite';
+  /** Names of the migrations that opening this store applied (empty when the schema was current). */
+  readonly migrationsApplied: readonly string[];
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

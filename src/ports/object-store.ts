@@ -130,4 +130,11 @@ export interface ObjectStore {
   mediaSource(loc: ObjectLocation): Promise<string>;
   /** Stores a local file as the object. */
   putFile(loc: ObjectLocation, path: string, options: { contentType: string }): Promise<StoredObjectInfo>;
+  /**
+   * For a library being deleted: removes what the store holds for its SMH files apart from the
+   * library's metadata rows, i.e. the objects and unfinished multipart uploads under its key prefix
+   * in an external store. The embedded store keeps SMH files as objects of the library's bucket, which
+   * go with the library's rows (their blobs to the sweeper), so it has nothing to do. Idempotent.
+   */
+  purgeLibrary(library: LibraryRecord): Promise<void>;
 }

@@ -335,6 +335,233 @@ for (const impl of implementations) {
       });
     });
 
+    describe('library lifecycle', () => {
+      /** A library with a row in every table that can belong to one; returns its blobs. */
+      async function populated(lib: LibraryRecord): Promise<{ blobs: BlobKey[] }> {
+        assert.equal(await store.libraries.insert(lib), true);
+        assert.equal(await store.buckets.insert(bucketRecord(lib.id, { name: lib.bucket })), true);
+        const segment = { blobKey: blobKey(), size: 11 };
+        await store.objects.put(objectRecord(lib.bucket, `${lib.id}/file`), [segment]);
+        const upload = uploadRecord(lib.bucket, 'big.bin');
+        await store.multipart.insert(upload);
+        const part = partRecord(upload.id, 1);
+        await store.multipart.putPart(part);
+        const key = (overrides: Partial<AccessKeyRecord>): AccessKeyRecord => ({
+          id: unique('AKID') as AccessKeyId,
+          secret: 's',
+          libraryId: lib.id,
+          bucket: lib.bucket,
+          sessionToken: null,
+          expiresAt: null,
+          scope: null,
+          createdAt: NOW,
+          ...overrides,
+        });
+        await store.accessKeys.insert(key({}));
+        await store.accessKeys.insert(key({ scope: { prefix: `${lib.id}/`, actions: ['GetObject'] } }));
+        await store.accessKeys.insert(
+          key({ sessionToken: 'ab'.repeat(32), expiresAt: NOW + 60_000, scope: { key: 'k' } }),
+        );
+        await store.tokens.insert({
+          hash: unique('token'),
+          libraryId: lib.id,
+          spaceIds: null,
+          userId: '',
+          clientId: '',
+          sessionId: '',
+          grants: ['admin'],
+          period: 3600,
+          expiresAt: NOW + 3_600_000,
+          createdAt: NOW,
+        });
+        const quotaId = await store.quotas.insert({
+          libraryId: lib.id,
+          capacity: 1000,
+          removeWhenExceed: false,
+          removeAfterDays: 30,
+          removeNewest: false,
+          createdAt: NOW,
+        });
+        for (const id of ['-', 'tenant']) {
+          await store.spaces.insert({
+            libraryId: lib.id,
+            id,
+            userId: '',
+            extension: {},
+            quotaId: id === 'tenant' ? quotaId : null,
+            usedBytes: 0,
+            createdAt: NOW,
+          });
+        }
+        const inode = (type: 'dir' | 'file', name: string): InodeRecord => ({
+          id: unique('inode'),
+          libraryId: lib.id,
+          spaceId: '-',
+          parentId: '',
+          name,
+          type,
+          size: 0,
+          contentType: null,
+          etag: '0',
+          crc64: null,
+          objectKey: type === 'file' ? `${lib.id}/file` : null,
+          meta: {},
+          attributes: {},
+          beginningHash: null,
+          fullHash: null,
+          userId: '',
+          createdAt: NOW,
+          modifiedAt: NOW,
+        });
+        await store.inodes.insert(inode('dir', 'photos'));
+        await store.inodes.insert(inode('file', 'a.jpg'));
+        await store.inodes.insert(inode('file', 'b.jpg'));
+        for (const state of ['uploading', 'confirmed'] as const) {
+          await store.uploadTasks.insert({
+            confirmKey: unique('confirm'),
+            libraryId: lib.id,
+            spaceId: '-',
+            path: ['c.jpg'],
+            flavour: 'simple',
+            strategy: 'rename',
+            force: false,
+            objectKey: `${lib.id}/c`,
+            uploadId: null,
+            credentialId: null,
+            state,
+            objectReady: false,
+            credentialExpiresAt: NOW + 60_000,
+            userId: '',
+            options: { meta: {}, attributes: {} },
+            result: null,
+            createdAt: NOW,
+            updatedAt: NOW,
+          });
+        }
+        for (const state of ['WAITING', 'SUCCEED'] as const) {
+          await store.jobs.insert({
+            id: unique('job'),
+            kind: 'transcode',
+            libraryId: lib.id,
+            spaceId: '-',
+            state,
+            priority: 0,
+            payload: {},
+            progress: 0,
+            attempts: 0,
+            maxAttempts: 3,
+            leaseOwner: null,
+            leaseUntil: null,
+            runAfter: NOW,
+            cancelRequested: false,
+            assetId: null,
+            result: null,
+            errorCode: null,
+            errorMsg: null,
+            createdAt: NOW,
+            startedAt: null,
+            endedAt: null,
+            updatedAt: NOW,
+          });
+        }
+        return { blobs: [segment.blobKey, part.blobKey] };
+      }
+
+      it('contents counts what one library holds, unfinished uploads and tasks only', async () => {
+        const lib = libraryRecord({ isMultiTenant: true });
+        await populated(lib);
+        assert.deepEqual(await store.libraries.contents(lib.id), {
+          spaces: 2,
+          files: 2,
+          directories: 1,
+          objects: 1,
+          multipartUploads: 1,
+          uploadTasks: 1,
+          mediaTasks: 1,
+        });
+        const empty = libraryRecord();
+        await store.libraries.insert(empty);
+        assert.deepEqual(await store.libraries.contents(empty.id), {
+          spaces: 0,
+          files: 0,
+          directories: 0,
+          objects: 0,
+          multipartUploads: 0,
+          uploadTasks: 0,
+          mediaTasks: 0,
+        });
+      });
+
+      it('setSecretHash replaces the hash of one library', async () => {
+        const lib = libraryRecord();
+        const other = libraryRecord();
+        await store.libraries.insert(lib);
+        await store.libraries.insert(other);
+        assert.equal(await store.libraries.setSecretHash(lib.id, 'cd'.repeat(32)), true);
+        assert.equal((await store.libraries.get(lib.id))?.secretHash, 'cd'.repeat(32));
+        assert.deepEqual(await store.libraries.get(other.id), other);
+        assert.equal(await store.libraries.setSecretHash('smhmissing' as LibraryId, 'x'), false);
+      });
+
+      it('keyPairsFor lists the permanent unscoped keys only: not the SMH reader, not temporary keys', async () => {
+        const lib = libraryRecord();
+        await populated(lib);
+        const pairs = await store.accessKeys.keyPairsFor(lib.id);
+        assert.equal(pairs.length, 1);
+        assert.equal(pairs[0]!.scope, null);
+        assert.equal(pairs[0]!.sessionToken, null);
+        assert.deepEqual(await store.accessKeys.keyPairsFor(library.id), []);
+      });
+
+      it('tokens.deleteForLibrary removes the tokens of one library', async () => {
+        const lib = libraryRecord();
+        const other = libraryRecord();
+        await populated(lib);
+        await populated(other);
+        assert.equal(await store.tokens.deleteForLibrary(lib.id), 1);
+        assert.equal(await store.tokens.deleteForLibrary(lib.id), 0);
+        assert.equal(await store.tokens.deleteForLibrary(other.id), 1);
+      });
+
+      it('deleteWithContents removes every row of the library and nothing of another; its blobs become unreferenced', async () => {
+        const doomed = libraryRecord({ isMultiTenant: true });
+        const kept = libraryRecord({ isMultiTenant: true });
+        const gone = await populated(doomed);
+        const stays = await populated(kept);
+        const keptContents = await store.libraries.contents(kept.id);
+        const keptKeys = await store.accessKeys.keyPairsFor(kept.id);
+
+        assert.equal(await store.transaction((tx) => tx.libraries.deleteWithContents(doomed.id)), true);
+        assert.equal(await store.libraries.get(doomed.id), undefined);
+        assert.equal(await store.buckets.get(doomed.bucket), undefined);
+        assert.deepEqual(await store.libraries.contents(doomed.id), {
+          spaces: 0,
+          files: 0,
+          directories: 0,
+          objects: 0,
+          multipartUploads: 0,
+          uploadTasks: 0,
+          mediaTasks: 0,
+        });
+        assert.equal(await store.accessKeys.smhReaderFor(doomed.id), undefined);
+        assert.deepEqual(await store.accessKeys.keyPairsFor(doomed.id), []);
+        assert.equal(await store.tokens.deleteForLibrary(doomed.id), 0);
+        assert.deepEqual([...(await store.blobRefs.referenced(gone.blobs))], []);
+        for (const table of ['access_keys', 'inodes', 'spaces', 'quotas', 'upload_tasks', 'jobs'] as const) {
+          const { rows } = await sql<{
+            n: number;
+          }>`SELECT count(*) AS n FROM ${sql.table(table)} WHERE library_id = ${doomed.id}`.execute(store.db);
+          assert.equal(Number(rows[0]!.n), 0, table);
+        }
+
+        assert.deepEqual(await store.libraries.contents(kept.id), keptContents);
+        assert.deepEqual(await store.accessKeys.keyPairsFor(kept.id), keptKeys);
+        assert.ok(await store.accessKeys.smhReaderFor(kept.id));
+        assert.deepEqual(await store.blobRefs.referenced(stays.blobs), new Set(stays.blobs));
+        assert.equal(await store.transaction((tx) => tx.libraries.deleteWithContents(doomed.id)), false);
+      });
+    });
+
     describe('buckets', () => {
       it('insert returns false on a duplicate name and keeps the original', async () => {
         const bucket = bucketRecord(library.id, { acl: 'public-read' });
@@ -1144,6 +1371,11 @@ for (const impl of implementations) {
         try {
           const applied = await appliedMigrations(first);
           const known = readMigrations(impl.migrationsDir).map((m) => m.version);
+          assert.deepEqual(
+            first.migrationsApplied,
+            readMigrations(impl.migrationsDir).map((m) => m.name),
+            'the opener reports what it applied',
+          );
           assert.ok(known.length > 0);
           assert.deepEqual(
             applied.map((m) => m.version),
@@ -1154,6 +1386,7 @@ for (const impl of implementations) {
           const second = await database.open();
           try {
             assert.deepEqual(await appliedMigrations(second), applied);
+            assert.deepEqual(second.migrationsApplied, [], 'nothing left to apply');
             assert.equal(await second.settings.get(name), 'shared', 'the same database');
           } finally {
             await second.close();

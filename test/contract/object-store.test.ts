@@ -317,3 +317,48 @@ describe('S3 object store: copies beyond the single-copy limit', { timeout: 240_
     }
   });
 });
+
+describe('S3 object store: purging a deleted library', { timeout: 240_000 }, () => {
+  it("removes the library's objects and open uploads under its prefix, nothing of another library", async () => {
+    const external = await startTestServer();
+    const settings = s3BucketSettings(
+      defaultConfig({
+        blob: 's3',
+        s3Endpoint: external.url,
+        s3Bucket: external.bucket,
+        s3AccessKeyId: external.accessKeyId,
+        s3SecretAccessKey: external.secretAccessKey,
+        s3Prefix: 'purge/',
+      }),
+    );
+    const client = createS3Client(settings);
+    const store = new S3ObjectStore({ settings, client, clock: { now: () => Date.now() } });
+    const dir = tempDir('mediahost-purge-');
+    try {
+      // Ids that share a beginning: the prefix ends with "/", so one library never reaches the other.
+      const doomed = { id: 'smhpurge' } as unknown as LibraryRecord;
+      const kept = { id: 'smhpurgekept' } as unknown as LibraryRecord;
+      writeFileSync(join(dir, 'f.bin'), 'bytes');
+      const put = (library: LibraryRecord, key: string) =>
+        store.putFile({ library, key: `${library.id}/${key}` }, join(dir, 'f.bin'), {
+          contentType: 'text/plain',
+        });
+      for (const key of ['a', 'b', 'c']) await put(doomed, key);
+      await put(kept, 'a');
+      const open = { library: doomed, key: `${doomed.id}/open` };
+      const uploadId = await store.createMultipartUpload(open, { contentType: 'video/mp4' });
+
+      await store.purgeLibrary(doomed);
+      for (const key of ['a', 'b', 'c'])
+        assert.equal(await store.headObject({ library: doomed, key: `${doomed.id}/${key}` }), undefined, key);
+      assert.equal(await store.listParts(open, uploadId), undefined, 'the open upload is aborted');
+      assert.equal((await store.headObject({ library: kept, key: `${kept.id}/a` }))?.size, 5);
+      await store.purgeLibrary(doomed);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      store.close();
+      client.destroy();
+      await external.close();
+    }
+  });
+});

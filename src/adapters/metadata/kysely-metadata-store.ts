@@ -9,6 +9,8 @@ export interface KyselyMetadataStoreOptions {
   kind: MetadataStore['kind'];
   db: Kysely<Database>;
   traits: DialectTraits;
+  /** What opening the store applied. */
+  migrationsApplied: readonly string[];
   /**
    * Releases what the opener created (pool, database handle). Needed besides Kysely#destroy(), which
    * does nothing when no query has run yet: a store closed unused would leak its connections.
@@ -18,6 +20,7 @@ export interface KyselyMetadataStoreOptions {
 
 export class KyselyMetadataStore implements MetadataStore {
   readonly kind: MetadataStore['kind'];
+  readonly migrationsApplied: readonly string[];
   declare readonly settings: Repositories['settings'];
   declare readonly libraries: Repositories['libraries'];
   declare readonly buckets: Repositories['buckets'];
@@ -35,8 +38,9 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly #traits: DialectTraits;
   readonly #release: () => Promise<void>;
 
-  constructor({ kind, db, traits, release }: KyselyMetadataStoreOptions) {
+  constructor({ kind, db, traits, migrationsApplied, release }: KyselyMetadataStoreOptions) {
     this.kind = kind;
+    this.migrationsApplied = migrationsApplied;
     this.#db = db;
     this.#traits = traits;
     this.#release = release;

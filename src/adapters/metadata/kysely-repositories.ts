@@ -11,8 +11,6 @@ import type {
   BucketRecord,
   BucketRepo,
   CompletedUpload,
-  LibraryRecord,
-  LibraryRepo,
   MultipartRepo,
   ObjectListQuery,
   ObjectRecord,
@@ -27,6 +25,7 @@ import type {
   UploadState,
 } from '../../ports/metadata-store.ts';
 import { KyselyJobRepo } from './kysely-job-repository.ts';
+import { KyselyLibraryRepo } from './kysely-library-repository.ts';
 import {
   KyselyInodeRepo,
   KyselyQuotaRepo,
@@ -34,14 +33,7 @@ import {
   KyselyTokenRepo,
   KyselyUploadTaskRepo,
 } from './kysely-smh-repositories.ts';
-import type {
-  AccessKeysTable,
-  Database,
-  LibrariesTable,
-  MultipartUploadsTable,
-  ObjectsTable,
-  PartsTable,
-} from './tables.ts';
+import type { AccessKeysTable, Database, MultipartUploadsTable, ObjectsTable, PartsTable } from './tables.ts';
 
 export type Db = Kysely<Database> | Transaction<Database>;
 
@@ -84,56 +76,6 @@ class KyselySettingsRepo implements SettingsRepo {
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
     return (await this.get(name)) ?? value;
-  }
-}
-
-function toLibrary(row: LibrariesTable): LibraryRecord {
-  return {
-    id: row.id as LibraryId,
-    name: row.name,
-    secretHash: row.secret_hash,
-    isMultiTenant: row.is_multi_tenant === 1,
-    bucket: row.bucket as BucketName,
-    createdAt: Number(row.created_at),
-  };
-}
-
-class KyselyLibraryRepo implements LibraryRepo {
-  private readonly db: Db;
-
-  constructor(db: Db) {
-    this.db = db;
-  }
-
-  async insert(lib: LibraryRecord): Promise<boolean> {
-    const result = await this.db
-      .insertInto('libraries')
-      .values({
-        id: lib.id,
-        name: lib.name,
-        secret_hash: lib.secretHash,
-        is_multi_tenant: lib.isMultiTenant ? 1 : 0,
-        bucket: lib.bucket,
-        created_at: lib.createdAt,
-      })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
-  }
-
-  async get(id: LibraryId): Promise<LibraryRecord | undefined> {
-    const row = await this.db.selectFrom('libraries').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toLibrary(row);
-  }
-
-  async list(): Promise<LibraryRecord[]> {
-    const rows = await this.db
-      .selectFrom('libraries')
-      .selectAll()
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
-    return rows.map(toLibrary);
   }
 }
 
@@ -237,6 +179,19 @@ class KyselyAccessKeyRepo implements AccessKeyRepo {
       .orderBy('id')
       .executeTakeFirst();
     return row && toAccessKey(row);
+  }
+
+  async keyPairsFor(libraryId: LibraryId): Promise<AccessKeyRecord[]> {
+    const rows = await this.db
+      .selectFrom('access_keys')
+      .selectAll()
+      .where('library_id', '=', libraryId)
+      .where('session_token', 'is', null)
+      .where('scope', 'is', null)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toAccessKey);
   }
 
   async delete(id: AccessKeyId): Promise<void> {

@@ -107,6 +107,14 @@ export class KyselyTokenRepo implements TokenRepo {
     const r = await this.db.deleteFrom('access_tokens').where('expires_at', '<', now).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
+
+  async deleteForLibrary(libraryId: LibraryId): Promise<number> {
+    const r = await this.db
+      .deleteFrom('access_tokens')
+      .where('library_id', '=', libraryId)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
 }
 
 function toSpace(row: SpacesTable): SpaceRecord {

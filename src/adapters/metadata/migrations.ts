@@ -39,8 +39,8 @@ export interface MigrationSession {
 export const MIGRATIONS_TABLE_SQL =
   'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)';
 
-/** Applies what is missing; returns the versions applied by this call. */
-export async function migrate(target: MigrationTarget, migrations: readonly Migration[]): Promise<number[]> {
+/** Applies what is missing; returns the names of the migrations applied by this call, in order. */
+export async function migrate(target: MigrationTarget, migrations: readonly Migration[]): Promise<string[]> {
   return target.run(async (session) => {
     await session.exec(MIGRATIONS_TABLE_SQL);
     const applied = new Set(await session.appliedVersions());
@@ -51,11 +51,11 @@ export async function migrate(target: MigrationTarget, migrations: readonly Migr
         `the database has migrations this version of mediahost does not know (${unknown.join(', ')}); run a newer mediahost`,
       );
     }
-    const done: number[] = [];
+    const done: string[] = [];
     for (const m of migrations) {
       if (applied.has(m.version)) continue;
       await session.apply(m, Date.now());
-      done.push(m.version);
+      done.push(m.name);
     }
     return done;
   });

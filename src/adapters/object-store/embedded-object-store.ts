@@ -66,6 +66,10 @@ export class EmbeddedObjectStore implements ObjectStore {
     return { kind: 'embedded', status: 'ok' };
   }
 
+  async purgeLibrary(): Promise<void> {
+    // The SMH files are objects of the library's bucket: deleting the library's rows drops them.
+  }
+
   #bucket(loc: ObjectLocation): BucketName {
     return loc.library.bucket;
   }

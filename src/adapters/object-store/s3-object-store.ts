@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AppError } from '../../core/errors.ts';
+import { smhKeyPrefix } from '../../core/objects/smh-keys.ts';
 import {
   amzDateFromDate,
   credentialScope,
@@ -37,6 +38,7 @@ import {
   signingKey,
 } from '../../lib/sigv4.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { LibraryRecord } from '../../ports/metadata-store.ts';
 import type {
   GrantRequest,
   ObjectLocation,
@@ -56,6 +58,7 @@ import {
   s3Status,
 } from '../s3/s3-bucket.ts';
 import { S3Http, xmlElements, xmlText } from '../s3/s3-http.ts';
+import { deleteUnderPrefix } from '../s3/s3-prefix-purge.ts';
 import { cosGrant } from './cos-grants.ts';
 
 /** Part numbers signed one by one when the caller names none (SigV4 grants). */
@@ -244,6 +247,14 @@ export class S3ObjectStore implements ObjectStore {
 
   async deleteObject(loc: ObjectLocation): Promise<void> {
     await this.#client.send(new DeleteObjectCommand(this.#where(loc)));
+  }
+
+  async purgeLibrary(library: LibraryRecord): Promise<void> {
+    await deleteUnderPrefix(
+      this.#client,
+      this.#s.bucket,
+      this.keyOf({ library, key: smhKeyPrefix(library.id) }),
+    );
   }
 
   /**

@@ -55,7 +55,10 @@ function checkIdLength(
 export class TokenService {
   readonly #store: MetadataStore;
   readonly #clock: Clock;
-  /** Libraries never change once created (and are never deleted), so every request need not read them. */
+  /**
+   * Libraries by id, for requests made with a token: the fields they use never change. Secrets do
+   * (`library rotate-secret`), so verifySecret reads the library afresh.
+   */
   readonly #libraries = new Map<string, LibraryRecord>();
 
   constructor(store: MetadataStore, clock: Clock) {
@@ -82,7 +85,7 @@ export class TokenService {
       throw new AppError('EmptyLibraryIdOrSecret', 'library_id and library_secret are required.');
     if (noId) throw new AppError('EmptyLibraryId', 'library_id is required.');
     if (noSecret) throw new AppError('EmptyLibrarySecret', 'library_secret is required.');
-    const library = await this.#library(libraryId);
+    const library = await this.#store.libraries.get(libraryId as LibraryId);
     if (!library || library.secretHash !== sha256Hex(secret)) {
       throw new AppError('WrongLibraryIdOrSecret', 'The library id or library secret is wrong.');
     }

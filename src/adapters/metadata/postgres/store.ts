@@ -74,10 +74,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         oid === 20 ? int8AsNumber : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  let migrationsApplied: string[];
   try {
     const client = await pool.connect();
     try {
-      await migrate(advisoryLockTarget(client), readMigrations(MIGRATIONS_DIR));
+      migrationsApplied = await migrate(advisoryLockTarget(client), readMigrations(MIGRATIONS_DIR));
     } finally {
       client.release();
     }
@@ -90,6 +91,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     kind: 'postgres',
     db: kysely,
     traits: { rowLocks: true },
+    migrationsApplied,
     async release() {
       if (!pool.ended) await pool.end();
     },
@@ -106,12 +108,13 @@ export async function openPgliteStore(db: PGlite): Promise<KyselyMetadataStore> 
       return db.query<Record<string, unknown>>(sql, params);
     },
   };
-  await migrate(advisoryLockTarget(client), readMigrations(MIGRATIONS_DIR));
+  const migrationsApplied = await migrate(advisoryLockTarget(client), readMigrations(MIGRATIONS_DIR));
   const kysely = new Kysely<Database>({ dialect: new PgliteDialect(db) });
   return new KyselyMetadataStore({
     kind: 'pglite',
     db: kysely,
     traits: { rowLocks: true },
+    migrationsApplied,
     async release() {
       if (!db.closed) await db.close();
     },

@@ -53,13 +53,14 @@ export interface SqliteStoreOptions {
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<KyselyMetadataStore> {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
+  let migrationsApplied: string[];
   try {
     // WAL lets readers run while one writer commits; synchronous=NORMAL in WAL mode loses nothing
     // when the process dies (only an OS crash can drop the last transactions).
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
     db.exec('PRAGMA foreign_keys = ON');
-    await migrate(migrationTarget(db), readMigrations(MIGRATIONS_DIR));
+    migrationsApplied = await migrate(migrationTarget(db), readMigrations(MIGRATIONS_DIR));
   } catch (err) {
     db.close();
     throw err;
@@ -69,6 +70,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Kyse
     kind: 'sqlite',
     db: kysely,
     traits: { rowLocks: false },
+    migrationsApplied,
     async release() {
       if (db.isOpen) db.close();
     },
