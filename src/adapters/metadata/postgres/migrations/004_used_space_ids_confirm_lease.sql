@@ -12,7 +12,7 @@ CREATE TABLE used_space_ids (
 );
 
 INSERT INTO used_space_ids (library_id, id, created_at, deleted_at)
-  SELECT library_id, id, created_at, NULL FROM spaces WHERE id <> '-';
+  SELECT library_id, id, created_at, NULL FROM spaces;
 
 ALTER TABLE upload_tasks ADD COLUMN lease_owner TEXT;
 ALTER TABLE upload_tasks ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
