@@ -106,8 +106,11 @@ describe('a node killed inside an SMH confirm', { timeout: 300_000, skip: postgr
   /** Node A's data dir: the same at every restart, so the node knows its earlier runs. */
   const dataDirA = tempDir('mediahost-node-a-');
   let nodeA: ChildServer | undefined;
+  /** Every run of A, so that a failed test leaves none running. */
+  const runsOfA: ChildServer[] = [];
 
   const startA = async (): Promise<SmhClient> => {
+    await nodeA?.kill('SIGKILL');
     nodeA = await spawnServer(['--port', '0'], {
       ...scaleOutEnv(db, external),
       MEDIAHOST_DATA_DIR: dataDirA,
@@ -115,6 +118,7 @@ describe('a node killed inside an SMH confirm', { timeout: 300_000, skip: postgr
       MEDIAHOST_S3_GRANT_SIGNATURE: 'cos',
       MEDIAHOST_WORKER_CONCURRENCY: '0',
     });
+    runsOfA.push(nodeA);
     return new SmhClient({ url: nodeA.url, libraryId: library.libraryId, token });
   };
 
@@ -154,7 +158,7 @@ describe('a node killed inside an SMH confirm', { timeout: 300_000, skip: postgr
   });
 
   after(async () => {
-    await nodeA?.kill('SIGKILL');
+    for (const run of runsOfA) await run.kill('SIGKILL');
     await nodeB?.close();
     proxy?.close();
     await external?.close();
