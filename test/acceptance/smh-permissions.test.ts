@@ -701,7 +701,7 @@ describe('SMH permissions', SUITE, () => {
     };
     const everySpace = await ids(multi.admin);
     assert.ok(everySpace.includes(multi.space) && everySpace.includes(otherSpace));
-    // ADR 0002 §9a: space_admin acts "within the token's spaces" (spec smh §1.3), listing included.
+    // ADR 0002 §9: space_admin acts "within the token's spaces" (spec smh §1.3), listing included.
     const scoped = await mint(multi, { grants: ['space_admin'], spaces: [multi.space] });
     assert.deepEqual(await ids(scoped), [multi.space]);
     assert.deepEqual(await ids(scoped, 'count'), { total: 1 });

@@ -80,7 +80,7 @@ export class SpaceService {
   }
 
   /**
-   * ADR 0002 §9a: admin/space_admin without space_id see every space; any other token the spaces it is
+   * ADR 0002 §9: admin/space_admin without space_id see every space; any other token the spaces it is
    * scoped to and those its user created (a token without user_id owns none).
    */
   async list(
