@@ -22,6 +22,7 @@ import { MultipartService } from '../core/objects/multipart-service.ts';
 import { ObjectService } from '../core/objects/object-service.ts';
 import { SpaceService } from '../core/spaces/space-service.ts';
 import { TokenService } from '../core/tokens/token-service.ts';
+import { leaseOwner } from '../core/uploads/confirm-lease.ts';
 import { UploadService } from '../core/uploads/upload-service.ts';
 import type { DigestName } from '../lib/checksums.ts';
 import { HashPool, inlineDigester } from '../lib/hash-pool.ts';
@@ -35,6 +36,7 @@ import { JobRunner } from '../worker/job-runner.ts';
 import { mediaHandlers } from '../worker/media-handlers.ts';
 import { Sweeper } from '../worker/sweeper.ts';
 import { uploadHandlers } from '../worker/upload-handlers.ts';
+import { nodeIdOf } from './node-id.ts';
 
 /** The server's public URL: configured, or known once it listens on its port. */
 export interface PublicUrl {
@@ -183,6 +185,7 @@ export async function createContainer(
       credentialLifetimeMs: config.uploadCredentialSeconds * 1000,
       taskGraceMs: config.uploadTaskGraceSeconds * 1000,
       disk,
+      leaseOwner: leaseOwner(nodeIdOf(config.dataDir)),
     });
     const mediaRunner = new FfmpegRunner({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
     const jobs = new JobRunner({

@@ -34,6 +34,8 @@ export async function startServer(
   let app: FastifyInstance | undefined;
   try {
     const createdLibrary = await container.libraries.ensureDefault();
+    // Before any request: confirms a previous run of this node left half done become retryable at once.
+    await container.uploads.recoverInterruptedConfirms();
     app = await buildHttpApp(container);
     await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as AddressInfo).port;

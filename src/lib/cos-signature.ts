@@ -136,7 +136,7 @@ export function cosSignWithKey(signKey: string, stringToSign: string): string {
  * A list entry in canonical form, lower(UrlEncode(name)). Entries normally already are; decoding
  * first also accepts a list whose entries arrived unencoded (a query value decoded once too often).
  */
-function canonicalListEntry(entry: string): string {
+export function canonicalListEntry(entry: string): string {
   if (!entry.includes('%')) return cosUrlEncode(entry).toLowerCase();
   try {
     return cosUrlEncode(decodeURIComponent(entry)).toLowerCase();

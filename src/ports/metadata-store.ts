@@ -299,6 +299,10 @@ export interface UploadTaskRecord {
   result: string | null;
   createdAt: number;
   updatedAt: number;
+  /** While `confirming`: the process confirming it ("node/boot"), which renews the lease until it ends. */
+  leaseOwner: string | null;
+  /** Epoch ms the confirm lease runs out; past it, any process may hand the task back (0: none). */
+  leaseUntil: number;
 }
 
 export interface TokenRepo {
@@ -315,19 +319,27 @@ export interface TokenRepo {
   deleteExpired(now: number): Promise<number>;
   /** Every token of the library; returns how many there were. */
   deleteForLibrary(libraryId: LibraryId): Promise<number>;
+  /**
+   * Revokes a space from every token of the library scoped to it: a token scoped to it alone is
+   * deleted, one scoped to several loses it from its list. Returns the tokens changed.
+   */
+  removeSpace(libraryId: LibraryId, spaceId: string): Promise<number>;
 }
 
 export interface SpaceRepo {
+  /** Inserts unless the id is taken or was ever used by a space since deleted; false then. */
   insert(space: SpaceRecord): Promise<boolean>;
   get(libraryId: LibraryId, id: string): Promise<SpaceRecord | undefined>;
+  /** By id; with `ids` and/or `userId`, only spaces listed in `ids` or created by `userId`. */
   list(
     libraryId: LibraryId,
-    query: { after: string; limit: number; userId?: string; prefix?: string },
+    query: { after: string; limit: number; ids?: readonly string[]; userId?: string; prefix?: string },
   ): Promise<SpaceRecord[]>;
   count(libraryId: LibraryId): Promise<number>;
   /** Bytes of every file of every space of the library. */
   totalUsedBytes(libraryId: LibraryId): Promise<number>;
-  delete(libraryId: LibraryId, id: string): Promise<void>;
+  /** Deletes the space; its id stays used (never inserted again). */
+  delete(libraryId: LibraryId, id: string, now: number): Promise<void>;
   setExtension(libraryId: LibraryId, id: string, extension: SpaceExtension): Promise<void>;
   setQuota(libraryId: LibraryId, ids: readonly string[], quotaId: number | null): Promise<void>;
   addUsedBytes(libraryId: LibraryId, id: string, delta: number): Promise<void>;
@@ -381,6 +393,14 @@ export interface InodeRepo {
   ): Promise<InodeRecord[]>;
 }
 
+/** Extra conditions of a task update on its confirm lease. */
+export interface LeaseCondition {
+  /** The lease holder the task must still have (null: none). */
+  owner: string | null;
+  /** Also require the lease to have run out before this time (epoch ms). */
+  expiredBefore?: number;
+}
+
 export interface UploadTaskRepo {
   insert(task: UploadTaskRecord): Promise<void>;
   get(confirmKey: string): Promise<UploadTaskRecord | undefined>;
@@ -390,19 +410,42 @@ export interface UploadTaskRepo {
     from: UploadTaskState,
     to: UploadTaskState,
     patch?: Partial<
-      Pick<UploadTaskRecord, 'objectReady' | 'result' | 'credentialExpiresAt' | 'credentialId' | 'strategy'>
+      Pick<
+        UploadTaskRecord,
+        | 'objectReady'
+        | 'result'
+        | 'credentialExpiresAt'
+        | 'credentialId'
+        | 'strategy'
+        | 'leaseOwner'
+        | 'leaseUntil'
+      >
     >,
     now?: number,
+    lease?: LeaseCondition,
   ): Promise<boolean>;
-  /** Updates fields of a task still in `state`; true when it was. */
+  /** Updates fields of a task still in `state` (and holding `lease`); true when it was. */
   update(
     confirmKey: string,
     state: UploadTaskState,
-    patch: Partial<Pick<UploadTaskRecord, 'objectReady' | 'credentialExpiresAt' | 'credentialId'>>,
+    patch: Partial<
+      Pick<UploadTaskRecord, 'objectReady' | 'credentialExpiresAt' | 'credentialId' | 'leaseUntil'>
+    >,
     now: number,
+    lease?: LeaseCondition,
   ): Promise<boolean>;
-  /** Tasks in `state` whose credentials expired before `before` (uploading) or updated before it. */
+  /**
+   * Tasks in `state` whose credentials expired before `before` (uploading), whose confirm lease ran
+   * out before it (confirming), or updated before it (the others).
+   */
   listStale(state: UploadTaskState, before: number, limit: number): Promise<UploadTaskRecord[]>;
+  /** Every task of a space, whatever its state. */
+  listInSpace(libraryId: LibraryId, spaceId: string): Promise<UploadTaskRecord[]>;
+  /**
+   * Hands tasks in `confirming` whose lease owner starts with `ownerPrefix` back to `uploading`, except
+   * those of `keepOwner`: a restarted process recovers the confirms its previous run left. Returns them.
+   */
+  reopenConfirmsOf(ownerPrefix: string, keepOwner: string, now: number): Promise<number>;
   delete(confirmKey: string): Promise<void>;
 }
 

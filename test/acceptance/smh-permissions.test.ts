@@ -756,6 +756,44 @@ describe('SMH permissions', SUITE, () => {
     }
   }
 
+  it("a token scoped to spaces lists only those and its user's own; space_admin lists all only unscoped", async () => {
+    const ids = async (token: string, path = 'list'): Promise<Json> => {
+      const req: Req = { method: 'GET', path: `/space/${multi.lib}/${path}` };
+      const reply = await send(req, { access_token: token, ...(path === 'list' ? { limit: '1000' } : {}) });
+      expectStatus(reply, 200, `space ${path}`);
+      return path === 'list' ? (reply.body!.list as Json[]).map((s) => s.spaceId).sort() : reply.body!;
+    };
+    const everySpace = await ids(multi.admin);
+    assert.ok(everySpace.includes(multi.space) && everySpace.includes(otherSpace));
+    // ADR 0002 §9: space_admin acts "within the token's spaces" (spec smh §1.3), listing included.
+    const scoped = await mint(multi, { grants: ['space_admin'], spaces: [multi.space] });
+    assert.deepEqual(await ids(scoped), [multi.space]);
+    assert.deepEqual(await ids(scoped, 'count'), { total: 1 });
+    const scopedAdmin = await mint(multi, { grants: ['admin'], spaces: [otherSpace] });
+    assert.deepEqual(await ids(scopedAdmin), [otherSpace]);
+    // A read-only token without user_id owns no space: spaces the backend created are not its own.
+    assert.deepEqual(await ids(await mint(multi, { spaces: [multi.space] })), [multi.space]);
+    assert.deepEqual(await ids(await mint(multi, {})), []);
+    // A user's token lists its scope and the spaces that user created, nothing else.
+    const dave = await send(
+      { method: 'GET', path: '/token' },
+      { library_id: multi.lib, library_secret: multi.secret, grant: 'create_space', user_id: 'dave' },
+    );
+    const daveToken = dave.body!.accessToken as string;
+    const created = await send({ method: 'POST', path: `/space/${multi.lib}` }, { access_token: daveToken });
+    expectStatus(created, 201, 'dave creates a space');
+    const daveScoped = await send(
+      { method: 'GET', path: '/token' },
+      { library_id: multi.lib, library_secret: multi.secret, user_id: 'dave', space_id: otherSpace },
+    );
+    assert.deepEqual(
+      await ids(daveScoped.body!.accessToken as string),
+      [created.body!.spaceId as string, otherSpace].sort(),
+    );
+    // Unscoped, space_admin (like admin) lists every space.
+    assert.deepEqual(await ids(await mint(multi, { grants: ['space_admin'] })), await ids(multi.admin));
+  });
+
   it('space_admin cannot create or delete tenant spaces', async () => {
     const token = await mint(multi, { grants: ['space_admin'] });
     const create: Req = { method: 'POST', path: `/space/${multi.lib}` };

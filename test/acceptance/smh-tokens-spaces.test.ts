@@ -524,10 +524,12 @@ describe('SMH tenant spaces and quotas', SUITE, () => {
     // The stored bytes are gone too, not just the names.
     assert.equal((await fetch(location)).status, 404);
     expectError(await remove({ force: 1 }), 404, 'SpaceNotFound');
-    // The id is free again, for a new, empty space.
-    assert.equal(await createSpace({ space_id: space }), space);
-    const fresh = await call(server, 'GET', `/directory/${multi.lib}/${space}`, { params: auth() });
-    assert.deepEqual(expectOk(fresh, 200).contents, []);
+    // ADR 0002 §10: the id is never used again (nothing granted for the old space may reach a new one).
+    const again = await call(server, 'POST', `/space/${multi.lib}`, {
+      params: { ...auth(), space_id: space },
+    });
+    expectError(again, 409, 'SameNameDirectoryOrFileExists');
+    assert.match(again.body?.message, /never reused/);
 
     const empty = await createSpace();
     expectOk(await call(server, 'DELETE', `/space/${multi.lib}/${empty}`, { params: auth() }), 204);

@@ -26,8 +26,10 @@ import type {
   PartRecord,
   SegmentRecord,
   SpaceRecord,
+  TokenRecord,
   UploadRecord,
   UploadState,
+  UploadTaskRecord,
 } from '../../src/ports/metadata-store.ts';
 import { type PostgresServer, postgresSkipReason, startPostgres } from '../helpers/postgres.ts';
 
@@ -434,6 +436,8 @@ for (const impl of implementations) {
             userId: '',
             options: { meta: {}, attributes: {} },
             result: null,
+            leaseOwner: null,
+            leaseUntil: 0,
             createdAt: NOW,
             updatedAt: NOW,
           });
@@ -1198,6 +1202,172 @@ for (const impl of implementations) {
         await Promise.all([first, second]);
         assert.deepEqual(order, ['first locked', 'first updated', 'second saw 2000']);
         assert.equal(await store.quotas.lock(library.id, 999_999), undefined);
+      });
+    });
+
+    describe('SMH: space ids, token scopes, confirm leases', () => {
+      const space = (libraryId: LibraryId, id: string, userId = ''): SpaceRecord => ({
+        libraryId,
+        id,
+        userId,
+        extension: {},
+        quotaId: null,
+        usedBytes: 0,
+        createdAt: NOW,
+      });
+      const token = (spaceIds: string[] | null, libraryId = library.id): TokenRecord => ({
+        hash: unique('hash-'),
+        libraryId,
+        spaceIds,
+        userId: '',
+        clientId: '',
+        sessionId: '',
+        grants: [],
+        period: 300,
+        expiresAt: NOW + 300_000,
+        createdAt: NOW,
+      });
+      const task = (spaceId: string, overrides: Partial<UploadTaskRecord> = {}): UploadTaskRecord => ({
+        confirmKey: unique('key-'),
+        libraryId: library.id,
+        spaceId,
+        path: ['f.bin'],
+        flavour: 'multipart',
+        strategy: 'rename',
+        force: false,
+        objectKey: unique('obj-'),
+        uploadId: 'u1',
+        credentialId: null,
+        state: 'uploading',
+        objectReady: false,
+        credentialExpiresAt: NOW,
+        userId: '',
+        options: { meta: {}, attributes: {} },
+        result: null,
+        createdAt: NOW,
+        updatedAt: NOW,
+        leaseOwner: null,
+        leaseUntil: 0,
+        ...overrides,
+      });
+
+      it('a space id is inserted once per library, ever: not again after its space is deleted', async () => {
+        const other = libraryRecord({ isMultiTenant: true });
+        await store.libraries.insert(other);
+        const id = unique('space-');
+        assert.equal(await store.spaces.insert(space(library.id, id)), true);
+        assert.equal(await store.spaces.insert(space(library.id, id)), false);
+        await store.spaces.delete(library.id, id, NOW);
+        assert.equal(await store.spaces.get(library.id, id), undefined);
+        assert.equal(await store.spaces.insert(space(library.id, id)), false, 'a deleted id stays used');
+        assert.equal(await store.spaces.insert(space(other.id, id)), true, 'ids are per library');
+      });
+
+      it('list with ids and userId returns the spaces listed or created by the user', async () => {
+        const lib = libraryRecord({ isMultiTenant: true });
+        await store.libraries.insert(lib);
+        for (const [id, user] of [
+          ['a1', 'ann'],
+          ['b1', 'bob'],
+          ['b2', 'bob'],
+          ['c1', ''],
+        ]) {
+          assert.equal(await store.spaces.insert(space(lib.id, id!, user)), true);
+        }
+        const ids = async (query: { ids?: string[]; userId?: string }): Promise<string[]> =>
+          (await store.spaces.list(lib.id, { after: '', limit: 10, ...query })).map((s) => s.id);
+        assert.deepEqual(await ids({}), ['a1', 'b1', 'b2', 'c1']);
+        assert.deepEqual(await ids({ ids: ['c1'], userId: 'bob' }), ['b1', 'b2', 'c1']);
+        assert.deepEqual(await ids({ ids: ['a1', 'zz'] }), ['a1']);
+        assert.deepEqual(await ids({ ids: [], userId: 'ann' }), ['a1']);
+      });
+
+      it('removeSpace deletes tokens of that space alone and strips it from the others', async () => {
+        const other = libraryRecord({ isMultiTenant: true });
+        await store.libraries.insert(other);
+        const alone = token(['gone']);
+        const shared = token(['kept', 'gone']);
+        const lookalike = token(['gone-2', 'agone']);
+        const everywhere = token(null);
+        const elsewhere = token(['gone'], other.id);
+        for (const t of [alone, shared, lookalike, everywhere, elsewhere]) await store.tokens.insert(t);
+        assert.equal(await store.tokens.removeSpace(library.id, 'gone'), 2);
+        assert.equal(await store.tokens.get(alone.hash), undefined);
+        assert.deepEqual((await store.tokens.get(shared.hash))?.spaceIds, ['kept']);
+        assert.deepEqual((await store.tokens.get(lookalike.hash))?.spaceIds, ['gone-2', 'agone']);
+        assert.equal((await store.tokens.get(everywhere.hash))?.spaceIds, null);
+        assert.deepEqual((await store.tokens.get(elsewhere.hash))?.spaceIds, ['gone']);
+      });
+
+      it('a confirm lease: held changes need the holder, an expired one can be taken back', async () => {
+        const spaceId = unique('s');
+        const t = task(spaceId);
+        await store.uploadTasks.insert(t);
+        const key = t.confirmKey;
+        const held = { leaseOwner: 'node1/run1', leaseUntil: NOW + 20_000 };
+        assert.equal(await store.uploadTasks.transition(key, 'uploading', 'confirming', held, NOW), true);
+        assert.equal(await store.uploadTasks.transition(key, 'uploading', 'confirming', held, NOW), false);
+        const got = await store.uploadTasks.get(key);
+        assert.deepEqual([got?.leaseOwner, got?.leaseUntil], ['node1/run1', NOW + 20_000]);
+        // Only the holder renews.
+        const renew = { leaseUntil: NOW + 40_000 };
+        assert.equal(await store.uploadTasks.update(key, 'confirming', renew, NOW, { owner: 'x/y' }), false);
+        assert.equal(
+          await store.uploadTasks.update(key, 'confirming', renew, NOW, { owner: 'node1/run1' }),
+          true,
+        );
+        // Not stale until the lease has run out; taking it back needs the lease expired.
+        assert.deepEqual(
+          await store.uploadTasks
+            .listStale('confirming', NOW + 40_000, 10000)
+            .then((l) => l.filter((x) => x.confirmKey === key)),
+          [],
+        );
+        const stale = await store.uploadTasks.listStale('confirming', NOW + 40_001, 10000);
+        assert.ok(stale.some((x) => x.confirmKey === key));
+        const back = { leaseOwner: null, leaseUntil: 0 };
+        const early = { owner: 'node1/run1', expiredBefore: NOW + 40_000 };
+        assert.equal(
+          await store.uploadTasks.transition(key, 'confirming', 'uploading', back, NOW, early),
+          false,
+        );
+        const late = { owner: 'node1/run1', expiredBefore: NOW + 40_001 };
+        assert.equal(
+          await store.uploadTasks.transition(key, 'confirming', 'uploading', back, NOW, late),
+          true,
+        );
+        assert.equal((await store.uploadTasks.get(key))?.leaseOwner, null);
+        assert.deepEqual(
+          (await store.uploadTasks.listInSpace(library.id, spaceId)).map((x) => [x.confirmKey, x.state]),
+          [[key, 'uploading']],
+        );
+      });
+
+      it('reopenConfirmsOf hands back the confirms of earlier runs of one node only', async () => {
+        const node = unique('node');
+        const lease = (owner: string): Partial<UploadTaskRecord> => ({
+          state: 'confirming',
+          leaseOwner: owner,
+          leaseUntil: NOW + 20_000,
+        });
+        const earlier = task('s', lease(`${node}/old`));
+        const current = task('s', lease(`${node}/new`));
+        const otherNode = task('s', lease(`${node}x/old`));
+        const uploading = task('s', { leaseOwner: null });
+        for (const t of [earlier, current, otherNode, uploading]) await store.uploadTasks.insert(t);
+        assert.equal(await store.uploadTasks.reopenConfirmsOf(`${node}/`, `${node}/new`, NOW + 1), 1);
+        const states = await Promise.all(
+          [earlier, current, otherNode, uploading].map(async (t) => {
+            const got = await store.uploadTasks.get(t.confirmKey);
+            return [got?.state, got?.leaseOwner];
+          }),
+        );
+        assert.deepEqual(states, [
+          ['uploading', null],
+          ['confirming', `${node}/new`],
+          ['confirming', `${node}x/old`],
+          ['uploading', null],
+        ]);
       });
     });
 

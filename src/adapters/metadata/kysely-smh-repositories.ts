@@ -1,6 +1,6 @@
 // Repositories of the SMH business data (tokens, spaces, quotas, inodes, upload tasks) over kysely,
 // shared by the SQLite and PostgreSQL adapters like the object repositories beside them.
-import type { ExpressionBuilder } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { LibraryId } from '../../core/ids.ts';
 import type {
   InodeCursor,
@@ -8,6 +8,7 @@ import type {
   InodeRecord,
   InodeRepo,
   InodeType,
+  LeaseCondition,
   QuotaRecord,
   QuotaRepo,
   SpaceExtension,
@@ -115,6 +116,32 @@ export class KyselyTokenRepo implements TokenRepo {
       .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
+
+  async removeSpace(libraryId: LibraryId, spaceId: string): Promise<number> {
+    // space_ids is a JSON list; the LIKE only narrows the rows, the parsed list decides.
+    const rows = await this.db
+      .selectFrom('access_tokens')
+      .select(['token_hash', 'space_ids'])
+      .where('library_id', '=', libraryId)
+      .where('space_ids', 'like', `%${json(spaceId)}%`)
+      .execute();
+    let changed = 0;
+    for (const row of rows) {
+      const ids = JSON.parse(row.space_ids ?? '[]') as string[];
+      if (!ids.includes(spaceId)) continue;
+      const kept = ids.filter((id) => id !== spaceId);
+      // An empty list must not become null: null means "every space".
+      if (kept.length === 0) await this.delete(row.token_hash);
+      else
+        await this.db
+          .updateTable('access_tokens')
+          .set({ space_ids: json(kept) })
+          .where('token_hash', '=', row.token_hash)
+          .execute();
+      changed++;
+    }
+    return changed;
+  }
 }
 
 function toSpace(row: SpacesTable): SpaceRecord {
@@ -137,6 +164,13 @@ export class KyselySpaceRepo implements SpaceRepo {
   }
 
   async insert(space: SpaceRecord): Promise<boolean> {
+    // The id is claimed in used_space_ids first: its primary key makes an id usable once, ever.
+    const claimed = await this.db
+      .insertInto('used_space_ids')
+      .values({ library_id: space.libraryId, id: space.id, created_at: space.createdAt, deleted_at: null })
+      .onConflict((oc) => oc.columns(['library_id', 'id']).doNothing())
+      .executeTakeFirst();
+    if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return false;
     const r = await this.db
       .insertInto('spaces')
       .values({
@@ -165,14 +199,22 @@ export class KyselySpaceRepo implements SpaceRepo {
 
   async list(
     libraryId: LibraryId,
-    query: { after: string; limit: number; userId?: string; prefix?: string },
+    query: { after: string; limit: number; ids?: readonly string[]; userId?: string; prefix?: string },
   ): Promise<SpaceRecord[]> {
     let q = this.db
       .selectFrom('spaces')
       .selectAll()
       .where('library_id', '=', libraryId)
       .where('id', '>', query.after);
-    if (query.userId !== undefined) q = q.where('user_id', '=', query.userId);
+    const { ids, userId } = query;
+    if (ids !== undefined || userId !== undefined) {
+      q = q.where((eb) =>
+        eb.or([
+          ...(ids !== undefined && ids.length > 0 ? [eb('id', 'in', [...ids])] : []),
+          ...(userId !== undefined ? [eb('user_id', '=', userId)] : []),
+        ]),
+      );
+    }
     if (query.prefix) q = q.where('id', '>=', query.prefix);
     const rows = await q.orderBy('id').limit(query.limit).execute();
     const out: SpaceRecord[] = [];
@@ -202,8 +244,14 @@ export class KyselySpaceRepo implements SpaceRepo {
     return Number(row.n ?? 0);
   }
 
-  async delete(libraryId: LibraryId, id: string): Promise<void> {
+  async delete(libraryId: LibraryId, id: string, now: number): Promise<void> {
     await this.db.deleteFrom('spaces').where('library_id', '=', libraryId).where('id', '=', id).execute();
+    await this.db
+      .updateTable('used_space_ids')
+      .set({ deleted_at: now })
+      .where('library_id', '=', libraryId)
+      .where('id', '=', id)
+      .execute();
   }
 
   async setExtension(libraryId: LibraryId, id: string, extension: SpaceExtension): Promise<void> {
@@ -584,6 +632,14 @@ export class KyselyInodeRepo implements InodeRepo {
   }
 }
 
+/** The lease part of a task update's WHERE clause (always true without a condition). */
+function leaseHeld(eb: ExpressionBuilder<Database, 'upload_tasks'>, lease: LeaseCondition) {
+  const owner = lease.owner === null ? eb('lease_owner', 'is', null) : eb('lease_owner', '=', lease.owner);
+  return lease.expiredBefore === undefined
+    ? owner
+    : eb.and([owner, eb('lease_until', '<', lease.expiredBefore)]);
+}
+
 function toTask(row: UploadTasksTable): UploadTaskRecord {
   return {
     confirmKey: row.confirm_key,
@@ -604,15 +660,28 @@ function toTask(row: UploadTasksTable): UploadTaskRecord {
     result: row.result,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    leaseOwner: row.lease_owner,
+    leaseUntil: Number(row.lease_until),
   };
 }
 
 type TaskPatch = Partial<
-  Pick<UploadTaskRecord, 'objectReady' | 'result' | 'credentialExpiresAt' | 'credentialId' | 'strategy'>
+  Pick<
+    UploadTaskRecord,
+    | 'objectReady'
+    | 'result'
+    | 'credentialExpiresAt'
+    | 'credentialId'
+    | 'strategy'
+    | 'leaseOwner'
+    | 'leaseUntil'
+  >
 >;
 
 function patchColumns(patch: TaskPatch): Partial<UploadTasksTable> {
   const out: Partial<UploadTasksTable> = {};
+  if (patch.leaseOwner !== undefined) out.lease_owner = patch.leaseOwner;
+  if (patch.leaseUntil !== undefined) out.lease_until = patch.leaseUntil;
   if (patch.objectReady !== undefined) out.object_ready = patch.objectReady ? 1 : 0;
   if (patch.result !== undefined) out.result = patch.result;
   if (patch.credentialExpiresAt !== undefined) out.credential_expires_at = patch.credentialExpiresAt;
@@ -650,6 +719,8 @@ export class KyselyUploadTaskRepo implements UploadTaskRepo {
         result: t.result,
         created_at: t.createdAt,
         updated_at: t.updatedAt,
+        lease_owner: t.leaseOwner,
+        lease_until: t.leaseUntil,
       })
       .execute();
   }
@@ -669,12 +740,14 @@ export class KyselyUploadTaskRepo implements UploadTaskRepo {
     to: UploadTaskState,
     patch: TaskPatch = {},
     now: number = Date.now(),
+    lease?: LeaseCondition,
   ): Promise<boolean> {
     const r = await this.db
       .updateTable('upload_tasks')
       .set({ state: to, updated_at: now, ...patchColumns(patch) })
       .where('confirm_key', '=', confirmKey)
       .where('state', '=', from)
+      .$if(lease !== undefined, (q) => q.where((eb) => leaseHeld(eb, lease!)))
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
@@ -682,20 +755,46 @@ export class KyselyUploadTaskRepo implements UploadTaskRepo {
   async update(
     confirmKey: string,
     state: UploadTaskState,
-    patch: Partial<Pick<UploadTaskRecord, 'objectReady' | 'credentialExpiresAt' | 'credentialId'>>,
+    patch: Partial<
+      Pick<UploadTaskRecord, 'objectReady' | 'credentialExpiresAt' | 'credentialId' | 'leaseUntil'>
+    >,
     now: number,
+    lease?: LeaseCondition,
   ): Promise<boolean> {
     const r = await this.db
       .updateTable('upload_tasks')
       .set({ updated_at: now, ...patchColumns(patch) })
       .where('confirm_key', '=', confirmKey)
       .where('state', '=', state)
+      .$if(lease !== undefined, (q) => q.where((eb) => leaseHeld(eb, lease!)))
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
+  async listInSpace(libraryId: LibraryId, spaceId: string): Promise<UploadTaskRecord[]> {
+    const rows = await this.db
+      .selectFrom('upload_tasks')
+      .selectAll()
+      .where('library_id', '=', libraryId)
+      .where('space_id', '=', spaceId)
+      .execute();
+    return rows.map(toTask);
+  }
+
+  async reopenConfirmsOf(ownerPrefix: string, keepOwner: string, now: number): Promise<number> {
+    const r = await this.db
+      .updateTable('upload_tasks')
+      .set({ state: 'uploading', updated_at: now, lease_owner: null, lease_until: 0 })
+      .where('state', '=', 'confirming')
+      .where(sql<string>`substr(lease_owner, 1, ${sql.lit(ownerPrefix.length)})`, '=', ownerPrefix)
+      .where('lease_owner', '<>', keepOwner)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   async listStale(state: UploadTaskState, before: number, limit: number): Promise<UploadTaskRecord[]> {
-    const column = state === 'uploading' ? 'credential_expires_at' : 'updated_at';
+    const column =
+      state === 'uploading' ? 'credential_expires_at' : state === 'confirming' ? 'lease_until' : 'updated_at';
     const rows = await this.db
       .selectFrom('upload_tasks')
       .selectAll()

@@ -100,6 +100,14 @@ export interface SpacesTable {
   created_at: number;
 }
 
+/** Every tenant-space id ever created; a deleted space keeps its row (deleted_at set). */
+export interface UsedSpaceIdsTable {
+  library_id: string;
+  id: string;
+  created_at: number;
+  deleted_at: number | null;
+}
+
 export interface AccessTokensTable {
   token_hash: string;
   library_id: string;
@@ -153,6 +161,8 @@ export interface UploadTasksTable {
   result: string | null;
   created_at: number;
   updated_at: number;
+  lease_owner: string | null;
+  lease_until: number;
 }
 
 export interface JobsTable {
@@ -191,6 +201,7 @@ export interface Database {
   parts: PartsTable;
   quotas: QuotasTable;
   spaces: SpacesTable;
+  used_space_ids: UsedSpaceIdsTable;
   access_tokens: AccessTokensTable;
   inodes: InodesTable;
   upload_tasks: UploadTasksTable;

@@ -8,11 +8,13 @@ import type {
   Repositories,
   SpaceExtension,
   SpaceRecord,
+  UploadTaskRecord,
 } from '../../ports/metadata-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { AppError } from '../errors.ts';
 import { randomString } from '../ids.ts';
 import { type AccessContext, hasGrant, requireAnyGrant, requireSpaceAccess } from '../tokens/access.ts';
+import { releaseTask } from '../uploads/task-release.ts';
 
 const SPACE_ID = /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/;
 const MAX_LIST = 1000;
@@ -81,12 +83,20 @@ export class SpaceService {
       createdAt: this.#clock.now(),
     };
     if (!(await this.#store.spaces.insert(space))) {
-      throw new AppError('SpaceAlreadyExists', `Space ${id} already exists.`);
+      // ADR 0002 §10: ids of deleted spaces are never reused, so nothing granted for one reaches a new one.
+      const live = await this.#store.spaces.get(ctx.library.id, id);
+      throw new AppError(
+        'SpaceAlreadyExists',
+        live ? `Space ${id} already exists.` : `Space ${id} was deleted; space ids are never reused.`,
+      );
     }
     return space;
   }
 
-  /** admin/space_admin see every space; other tokens the spaces their user created. */
+  /**
+   * ADR 0002 §9: admin/space_admin without space_id see every space; any other token the spaces it is
+   * scoped to and those its user created (a token without user_id owns none).
+   */
   async list(
     ctx: AccessContext,
     input: { marker?: string; limit?: number; prefix?: string },
@@ -94,18 +104,24 @@ export class SpaceService {
     if (!ctx.library.isMultiTenant)
       throw new AppError('NotMultiSpaceLibrary', 'This library is single-tenant.');
     const limit = Math.min(Math.max(1, input.limit ?? MAX_LIST), MAX_LIST);
-    const all = hasGrant(ctx, 'space_admin');
+    const all = ctx.spaceIds === null && hasGrant(ctx, 'space_admin');
+    const ids = ctx.spaceIds ?? [];
+    if (!all && ids.length === 0 && ctx.userId === '') return { list: [], nextMarker: undefined };
     const rows = await this.#store.spaces.list(ctx.library.id, {
       after: input.marker ?? '',
       limit: limit + 1,
-      ...(all ? {} : { userId: ctx.userId }),
+      ...(all ? {} : { ids, ...(ctx.userId !== '' ? { userId: ctx.userId } : {}) }),
       ...(input.prefix ? { prefix: input.prefix } : {}),
     });
     const list = rows.slice(0, limit);
     return { list, nextMarker: rows.length > limit ? list.at(-1)?.id : undefined };
   }
 
-  /** Deletes a space; its files and unfinished uploads go with it (force), or it must be empty. */
+  /**
+   * Deletes a space; its files and unfinished uploads go with it (force), or it must be empty. Its
+   * upload tasks are cancelled (their uploads aborted, grants revoked), tokens lose it, and its id is
+   * never used again.
+   */
   async delete(ctx: AccessContext, spaceId: string, force: boolean): Promise<void> {
     if (!ctx.library.isMultiTenant || spaceId === '-') {
       throw new AppError(
@@ -122,10 +138,30 @@ export class SpaceService {
     if (dirs + files > 0 && !force)
       throw new AppError('SpaceNotEmpty', `Space ${spaceId} is not empty; pass force=1.`);
     const root = await this.#store.inodes.descendants(ctx.library.id, spaceId, '');
-    await this.#store.transaction(async (tx) => {
+    const now = this.#clock.now();
+    const cancelled = await this.#store.transaction(async (tx) => {
       await tx.inodes.delete(root.map((i) => i.id));
-      await tx.spaces.delete(ctx.library.id, spaceId);
+      const tasks: UploadTaskRecord[] = [];
+      for (const task of await tx.uploadTasks.listInSpace(ctx.library.id, spaceId)) {
+        if (task.state !== 'uploading' && task.state !== 'confirming') continue;
+        // A confirm still running loses: its placement needs the task still `confirming`.
+        const patch = { leaseOwner: null, leaseUntil: 0 };
+        if (await tx.uploadTasks.transition(task.confirmKey, task.state, 'cancelled', patch, now))
+          tasks.push(task);
+      }
+      await tx.tokens.removeSpace(ctx.library.id, spaceId);
+      await tx.spaces.delete(ctx.library.id, spaceId, now);
+      return tasks;
     });
+    for (const task of cancelled) {
+      await releaseTask(this.#objects, ctx.library, task).catch((err: unknown) => {
+        // The sweeper releases cancelled tasks once more before it forgets them.
+        this.#logger.warn(
+          { err, confirmKey: task.confirmKey },
+          'could not release a task of a deleted space',
+        );
+      });
+    }
     for (const inode of root) {
       if (!inode.objectKey) continue;
       await this.#objects

@@ -4,7 +4,8 @@
 //
 // Races are settled by conditional state changes on the task: confirm moves uploading → confirming
 // → confirmed, cancel moves uploading → cancelled, so exactly one of them wins. A caller that meets a
-// task in `confirming` waits until it settles and then sees the outcome.
+// task in `confirming` waits until it settles and then sees the outcome; a confirm holds a lease that
+// it renews, so a task whose confirmer died is handed back as soon as the lease runs out.
 import type { Clock } from '../../ports/clock.ts';
 import type { DiskSpace } from '../../ports/disk-space.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -33,16 +34,16 @@ import { contentTypeOf, validateName } from '../namespace/names.ts';
 import { type NamespaceService, newObjectKey, ROOT } from '../namespace/namespace-service.ts';
 import type { SpaceService } from '../spaces/space-service.ts';
 import { type AccessContext, type Grant, hasGrant, requireAnyGrant } from '../tokens/access.ts';
+import { CONFIRM_LEASE_MS, keepLease, type LeaseOwner, nodePrefix } from './confirm-lease.ts';
 import { instantHashes } from './instant-hash.ts';
+import { releaseTask } from './task-release.ts';
 
 const MiB = 1024 * 1024;
 const UPLOAD_GRANTS: Grant[] = ['upload_file', 'upload_file_force', 'begin_upload', 'begin_upload_force'];
 const FORCE_GRANTS: Grant[] = ['upload_file_force', 'begin_upload_force'];
 const CONFIRM_GRANTS: Grant[] = ['upload_file', 'upload_file_force', 'confirm_upload'];
-/** How long a caller waits for a task another request is confirming. */
+/** How long a caller waits for a task another request is confirming (with a live lease). */
 const SETTLE_WAIT_MS = 30_000;
-/** A task stuck in `confirming` this long (its confirmer died) is returned to `uploading`. */
-const STUCK_CONFIRMING_MS = 5 * 60_000;
 const LOWER36 = '0123456789abcdefghijklmnopqrstuvwxyz';
 const STATUS_GRANT_REUSE_MS = 30_000;
 /**
@@ -115,6 +116,8 @@ export interface UploadServiceDeps {
   taskGraceMs: number;
   /** The data dir's disk: begin is refused while it is below its reserve. */
   disk: DiskSpace;
+  /** This process, as the holder of confirm leases. */
+  leaseOwner: LeaseOwner;
 }
 
 /**
@@ -205,16 +208,53 @@ export class UploadService {
     return { task, space };
   }
 
-  /** Re-reads a task until it leaves `confirming` (another request is completing it). */
+  /**
+   * Re-reads a task until it leaves `confirming` (another request is completing it). A lease that ran
+   * out means its confirmer died: the task goes back to `uploading` at once, bytes kept.
+   */
   async #settled(confirmKey: string): Promise<UploadTaskRecord | undefined> {
     const deadline = this.#d.clock.now() + SETTLE_WAIT_MS;
     for (;;) {
       const task = await this.#d.store.uploadTasks.get(confirmKey);
       if (task?.state !== 'confirming') return task;
-      if (this.#d.clock.now() > deadline)
+      const now = this.#d.clock.now();
+      if (task.leaseUntil < now) {
+        await this.#takeBack(task, now);
+        continue;
+      }
+      if (now > deadline)
         throw new AppError('PathConflict', 'The upload is being confirmed by another request.');
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Hands a task whose confirm lease ran out back to `uploading` (unless its holder renewed it meanwhile). */
+  async #takeBack(task: UploadTaskRecord, now: number): Promise<boolean> {
+    const done = await this.#d.store.uploadTasks.transition(
+      task.confirmKey,
+      'confirming',
+      'uploading',
+      { leaseOwner: null, leaseUntil: 0 },
+      now,
+      { owner: task.leaseOwner, expiredBefore: now },
+    );
+    if (done) this.#d.logger.warn({ confirmKey: task.confirmKey }, 'took back a confirm whose lease ran out');
+    return done;
+  }
+
+  /**
+   * At start: the confirms a previous run of this node left in `confirming` (it died in the middle)
+   * go back to `uploading` at once, instead of waiting for their leases. Returns how many.
+   */
+  async recoverInterruptedConfirms(): Promise<number> {
+    const owner = this.#d.leaseOwner;
+    const count = await this.#d.store.uploadTasks.reopenConfirmsOf(
+      nodePrefix(owner),
+      owner.id,
+      this.#d.clock.now(),
+    );
+    if (count > 0) this.#d.logger.warn({ count }, 'recovered confirms interrupted by a previous run');
+    return count;
   }
 
   async begin(ctx: AccessContext, input: BeginInput): Promise<BeginOutcome> {
@@ -283,6 +323,8 @@ export class UploadService {
       result: null,
       createdAt: now,
       updatedAt: now,
+      leaseOwner: null,
+      leaseUntil: 0,
     };
     const grant = await this.#grant(ctx, task, true, { partNumbers: input.partNumbers });
     task.credentialExpiresAt = grant.expiresAt;
@@ -458,11 +500,7 @@ export class UploadService {
 
   /** Frees what an unconfirmed task holds in the store: its multipart upload or object, and grants. */
   async #release(ctx: Pick<AccessContext, 'library'>, task: UploadTaskRecord): Promise<void> {
-    const loc = this.#loc(ctx, task);
-    if (task.uploadId && !task.objectReady) await this.#d.objects.abortMultipartUpload(loc, task.uploadId);
-    // Also for a multipart task: a Complete that succeeded without being recorded left the object.
-    await this.#d.objects.deleteObject(loc);
-    await this.#d.objects.revokeGrants(loc, task.uploadId ?? undefined);
+    await releaseTask(this.#d.objects, ctx.library, task);
   }
 
   async cancel(ctx: AccessContext, spaceId: string, confirmKey: string): Promise<void> {
@@ -529,14 +567,15 @@ export class UploadService {
     return object;
   }
 
-  /** A confirm that did not finish hands the task back to `uploading`, for another try. */
+  /** A confirm that did not finish hands the task back to `uploading`, for another try (if still its own). */
   async #reopen(confirmKey: string): Promise<void> {
     await this.#d.store.uploadTasks.transition(
       confirmKey,
       'confirming',
       'uploading',
-      {},
+      { leaseOwner: null, leaseUntil: 0 },
       this.#d.clock.now(),
+      { owner: this.#d.leaseOwner.id },
     );
   }
 
@@ -558,13 +597,34 @@ export class UploadService {
     requireAnyGrant(ctx, CONFIRM_GRANTS, 'confirm uploads');
     const { task: found, space } = await this.#task(ctx, spaceId, confirmKey);
     const now = this.#d.clock.now();
-    if (!(await this.#d.store.uploadTasks.transition(confirmKey, 'uploading', 'confirming', {}, now))) {
+    const lease = { leaseOwner: this.#d.leaseOwner.id, leaseUntil: now + CONFIRM_LEASE_MS };
+    if (!(await this.#d.store.uploadTasks.transition(confirmKey, 'uploading', 'confirming', lease, now))) {
       const settled = await this.#settled(confirmKey);
       if (settled?.state === 'confirmed') return this.#confirmedFile(ctx, settled);
       if (settled?.state === 'uploading') return this.confirm(ctx, spaceId, confirmKey, input);
       throw confirmKeyNotFound();
     }
-    const task = { ...found, state: 'confirming' as const };
+    // Read again: a confirm that died may have recorded that its Complete succeeded (objectReady).
+    const task = {
+      ...((await this.#d.store.uploadTasks.get(confirmKey)) ?? found),
+      state: 'confirming' as const,
+    };
+    const stopLease = keepLease({ ...this.#d, owner: this.#d.leaseOwner }, confirmKey);
+    try {
+      return await this.#confirmClaimed(ctx, space, task, input);
+    } finally {
+      stopLease();
+    }
+  }
+
+  /** The confirm of a task this process holds in `confirming`. */
+  async #confirmClaimed(
+    ctx: AccessContext,
+    space: SpaceRecord,
+    task: UploadTaskRecord,
+    input: { strategy?: ConflictStrategy; crc64?: string; attributes: InodeAttributes },
+  ): Promise<ConfirmedFile> {
+    const { confirmKey } = task;
     const strategy = input.strategy ?? task.strategy;
     let object: StoredObjectInfo;
     try {
@@ -626,10 +686,19 @@ export class UploadService {
             fullHash: hashes?.fullHash ?? null,
           },
         });
-        const done = await tx.uploadTasks.transition(confirmKey, 'confirming', 'confirmed', {
-          result: result.inode.id,
-          strategy: result.isOverwritten ? 'overwrite' : strategy,
-        });
+        const done = await tx.uploadTasks.transition(
+          confirmKey,
+          'confirming',
+          'confirmed',
+          {
+            result: result.inode.id,
+            strategy: result.isOverwritten ? 'overwrite' : strategy,
+            leaseOwner: null,
+            leaseUntil: 0,
+          },
+          this.#d.clock.now(),
+          { owner: this.#d.leaseOwner.id },
+        );
         if (!done)
           throw new AppError('PathConflict', 'The upload task changed while it was being confirmed.');
         if (hashLater) {
@@ -752,14 +821,14 @@ export class UploadService {
   /**
    * Expires tasks whose credentials ran out more than the grace period ago and that were not renewed:
    * their bytes are reclaimed and their confirm keys answer 404. Also returns tasks whose confirmer died
-   * (stuck in `confirming`) to `uploading`.
+   * (confirm lease run out) to `uploading`.
    */
   async expireStale(): Promise<number> {
     const { store, clock } = this.#d;
     const now = clock.now();
     let count = 0;
-    for (const task of await store.uploadTasks.listStale('confirming', now - STUCK_CONFIRMING_MS, 200)) {
-      await store.uploadTasks.transition(task.confirmKey, 'confirming', 'uploading', {}, now);
+    for (const task of await store.uploadTasks.listStale('confirming', now, 200)) {
+      await this.#takeBack(task, now);
     }
     // Finished tasks are kept a while (a repeated confirm answers from them), then forgotten.
     for (const state of ['cancelled', 'expired', 'confirmed'] as const) {

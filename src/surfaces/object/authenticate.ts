@@ -5,6 +5,7 @@
 import { AppError } from '../../core/errors.ts';
 import {
   CosAuthParseError,
+  canonicalListEntry,
   parseCosAuthorization,
   parseCosQueryAuth,
   parseKeyTime,
@@ -32,6 +33,7 @@ import {
   type ObjectSurfaceDeps,
   type PayloadMode,
 } from './context.ts';
+import { refuseAnonymousOverrides, refuseUnsignedOverrides } from './response-overrides.ts';
 
 type AuthInput = Pick<ObjectContext, 'request' | 'target'> & { deps: ObjectSurfaceDeps };
 
@@ -124,6 +126,8 @@ async function verifyCos(ctx: AuthInput, fromHeader: boolean): Promise<Caller> {
     );
   }
   deps.credentials.checkNotExpired(key);
+  const signedParams = new Set(params.urlParamList.map(canonicalListEntry));
+  refuseUnsignedOverrides(target, (param) => signedParams.has(param));
   return { key, dialect: 'cos', payload: { kind: 'plain' } };
 }
 
@@ -315,6 +319,7 @@ export async function authenticate(ctx: AuthInput): Promise<Caller> {
   if (ctx.target.query.some(([k]) => k === 'X-Amz-Algorithm')) return verifySigV4Query(ctx);
   if (ctx.target.query.some(([k]) => k === 'q-sign-algorithm')) return verifyCos(ctx, false);
   const dialect = hasVendorHeaders(ctx, 'x-amz-') && !hasVendorHeaders(ctx, 'x-cos-') ? 's3' : 'cos';
+  refuseAnonymousOverrides(ctx.target, dialect);
   return { key: null, dialect, payload: { kind: 'plain' } };
 }
 

@@ -5,6 +5,7 @@ import type { ByteRange } from '../../core/objects/object-service.ts';
 import { httpDate, parseHttpDate } from '../../lib/http-date.ts';
 import type { ObjectHeaders, ObjectRecord } from '../../ports/metadata-store.ts';
 import { header, type ObjectContext } from './context.ts';
+import { RESPONSE_OVERRIDES } from './response-overrides.ts';
 import { queryValue } from './target.ts';
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -73,16 +74,8 @@ export function objectResponseHeaders(ctx: ObjectContext, object: ObjectRecord):
   if (object.partsCount > 0 && ctx.caller.dialect === 's3')
     out['x-amz-mp-parts-count'] = String(object.partsCount);
   // response-* query parameters override the stored headers on GET.
-  const overrides: [string, string][] = [
-    ['response-content-type', 'content-type'],
-    ['response-content-language', 'content-language'],
-    ['response-expires', 'expires'],
-    ['response-cache-control', 'cache-control'],
-    ['response-content-disposition', 'content-disposition'],
-    ['response-content-encoding', 'content-encoding'],
-  ];
   if (ctx.request.method === 'GET') {
-    for (const [param, name] of overrides) {
+    for (const [param, name] of RESPONSE_OVERRIDES) {
       const value = queryValue(ctx.target, param);
       if (value !== undefined && value !== '') out[name] = value;
     }

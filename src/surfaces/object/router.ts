@@ -237,7 +237,8 @@ export const OBJECT_OPERATIONS: readonly ObjectOperation[] = [
     method: 'GET',
     level: 'object',
     implemented: true,
-    summary: 'single Range, conditionals, response-* overrides',
+    summary:
+      'single Range, conditionals, response-* overrides (only where the signature covers them; ADR 0001 §21)',
   },
   { op: 'HeadObject', method: 'HEAD', level: 'object', implemented: true },
   {

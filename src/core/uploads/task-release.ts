@@ -1,0 +1,16 @@
+// What an unconfirmed upload task holds in the object store, and freeing it: its multipart upload or
+// object, and the grants handed out for it. Used by cancel, expiry and the deletion of its space.
+import type { LibraryRecord, UploadTaskRecord } from '../../ports/metadata-store.ts';
+import type { ObjectStore } from '../../ports/object-store.ts';
+
+export async function releaseTask(
+  objects: ObjectStore,
+  library: LibraryRecord,
+  task: UploadTaskRecord,
+): Promise<void> {
+  const loc = { library, key: task.objectKey };
+  if (task.uploadId && !task.objectReady) await objects.abortMultipartUpload(loc, task.uploadId);
+  // Also for a multipart task: a Complete that succeeded without being recorded left the object.
+  await objects.deleteObject(loc);
+  await objects.revokeGrants(loc, task.uploadId ?? undefined);
+}
