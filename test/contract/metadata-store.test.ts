@@ -551,7 +551,15 @@ for (const impl of implementations) {
         assert.deepEqual(await store.accessKeys.keyPairsFor(doomed.id), []);
         assert.equal(await store.tokens.deleteForLibrary(doomed.id), 0);
         assert.deepEqual([...(await store.blobRefs.referenced(gone.blobs))], []);
-        for (const table of ['access_keys', 'inodes', 'spaces', 'quotas', 'upload_tasks', 'jobs'] as const) {
+        for (const table of [
+          'access_keys',
+          'inodes',
+          'spaces',
+          'used_space_ids',
+          'quotas',
+          'upload_tasks',
+          'jobs',
+        ] as const) {
           const { rows } = await sql<{
             n: number;
           }>`SELECT count(*) AS n FROM ${sql.table(table)} WHERE library_id = ${doomed.id}`.execute(store.db);

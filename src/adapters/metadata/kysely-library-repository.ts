@@ -135,6 +135,7 @@ export class KyselyLibraryRepo implements LibraryRepo {
       'inodes',
       'spaces',
       'quotas',
+      'used_space_ids',
       'upload_tasks',
       'jobs',
       'buckets',
