@@ -192,4 +192,45 @@ describe('response-* overrides need a signature that covers them', { timeout: 12
       'anonymous S3',
     );
   });
+
+  it('stored pages run sandboxed and no body is sniffed: SMH downloads and object GETs', async () => {
+    await uploadFile(smh, 'page.html', PAGE);
+    const res = await smh.request('GET', 'file', 'page.html');
+    assert.equal(res.status, 302, await res.text());
+    const page = await fetch(res.headers.get('location')!);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal(
+      page.headers.get('content-security-policy'),
+      'sandbox',
+      'a tenant page gets an opaque origin',
+    );
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+    await page.arrayBuffer();
+
+    const client = new ObjectClient({
+      url: server.url,
+      bucket: server.bucket,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    });
+    const types: [string, string | null][] = [
+      ['image/svg+xml', 'sandbox'],
+      ['application/xhtml+xml; charset=utf-8', 'sandbox'],
+      ['application/rss+xml', 'sandbox'],
+      ['image/png', null],
+      ['application/pdf', null],
+      ['video/mp4', null],
+    ];
+    for (const [type, csp] of types) {
+      const key = `typed/${type.replace(/\W+/g, '-')}`;
+      assert.equal((await client.put(key, PAGE, { 'content-type': type })).status, 200);
+      for (const method of ['GET', 'HEAD'] as const) {
+        const got = await client.request(method, key);
+        assert.equal(got.status, 200, type);
+        assert.equal(got.headers.get('content-security-policy'), csp, `${method} ${type}`);
+        assert.equal(got.headers.get('x-content-type-options'), 'nosniff', `${method} ${type}`);
+        await got.arrayBuffer();
+      }
+    }
+  });
 });

@@ -80,7 +80,23 @@ export function objectResponseHeaders(ctx: ObjectContext, object: ObjectRecord):
       if (value !== undefined && value !== '') out[name] = value;
     }
   }
-  return out;
+  return { ...out, ...userContentGuards(out['content-type']) };
+}
+
+/** Media types a browser runs as a page (scripts, same-origin access) when navigated to. */
+const ACTIVE_CONTENT =
+  /^\s*(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|application\/[\w.+-]*\+xml|text\/xsl)\s*(;|$)/i;
+
+/**
+ * Stored bytes are the tenants', served from the origin of the web console and the APIs: a browser
+ * must never sniff them into a page, and a page a tenant uploaded runs sandboxed (an opaque origin, no
+ * scripts), so it can read nothing of ours. Other types stay untouched (a sandbox would block PDFs).
+ */
+export function userContentGuards(contentType: string | undefined): Record<string, string> {
+  const guards: Record<string, string> = { 'x-content-type-options': 'nosniff' };
+  if (contentType === undefined || ACTIVE_CONTENT.test(contentType))
+    guards['content-security-policy'] = 'sandbox';
+  return guards;
 }
 
 const stripEtag = (v: string): string => v.trim().replace(/^W\//i, '').replace(/^"|"$/g, '');
