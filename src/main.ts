@@ -1,8 +1,10 @@
 // The mediahost command line: serve, worker, migrate, library create. Every setting is a flag and a
 // MEDIAHOST_* variable (src/config/schema.ts); flags win over variables, variables over defaults.
 import { Command, Option } from 'commander';
-import { type Container, createContainer, createLogger, openMetadataStore } from './app/container.ts';
+import { type Container, createContainer, openMetadataStore } from './app/container.ts';
+import { createLogger } from './app/create-logger.ts';
 import { startServer } from './app/lifecycle.ts';
+import { redactSecrets } from './app/redact.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { type Config, envName, SETTINGS, type SettingName, type SettingSpec } from './config/schema.ts';
 import { isAppError } from './core/errors.ts';
@@ -23,7 +25,7 @@ function settingOptions(command: Command, names: readonly SettingName[]): Comman
 }
 
 const ALL_SETTINGS = Object.keys(SETTINGS) as SettingName[];
-const STORE_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl', 'logLevel'];
+const STORE_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl', 'logLevel', 'logFormat'];
 
 function configFrom(options: Record<string, unknown>): Config {
   const flags: Partial<Record<SettingName, unknown>> = {};
@@ -59,7 +61,8 @@ function printCreatedLibrary(created: CreatedLibrary, url: string): void {
 function fail(err: unknown): never {
   const message =
     err instanceof ConfigError || isAppError(err) ? err.message : ((err as Error)?.stack ?? String(err));
-  process.stderr.write(`mediahost: ${message}\n`);
+  // A failed start may quote a database URL or a signed request: the same masking as the log.
+  process.stderr.write(`mediahost: ${redactSecrets(message)}\n`);
   process.exit(err instanceof ConfigError || isAppError(err) ? 2 : 1);
 }
 
@@ -177,7 +180,9 @@ settingOptions(
   STORE_SETTINGS,
 ).action(async (options: Record<string, unknown>) => {
   const config = configFrom(options);
-  const container = await createContainer(config, { logger: createLogger({ logLevel: 'warn' }) });
+  const container = await createContainer(config, {
+    logger: createLogger({ logLevel: 'warn', logFormat: config.logFormat }),
+  });
   try {
     const created = await container.libraries.create({
       name: String(options.name),

@@ -1,7 +1,7 @@
 // Composition root: builds the adapters a Config selects and hands them to the services through
 // their constructors. Nothing here runs at import time.
 import { join } from 'node:path';
-import pino, { type Logger as PinoLogger } from 'pino';
+import type { Logger as PinoLogger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
 import { FfmpegRunner } from '../adapters/media/ffmpeg-runner.ts';
 import { openPostgresStore } from '../adapters/metadata/postgres/store.ts';
@@ -31,6 +31,7 @@ import { JobRunner } from '../worker/job-runner.ts';
 import { mediaHandlers } from '../worker/media-handlers.ts';
 import { Sweeper } from '../worker/sweeper.ts';
 import { uploadHandlers } from '../worker/upload-handlers.ts';
+import { createLogger } from './create-logger.ts';
 
 /** The server's public URL: configured, or known once it listens on its port. */
 export interface PublicUrl {
@@ -66,10 +67,6 @@ export interface Container {
 
 /** Bodies declared smaller than this are hashed on the main thread. */
 const INLINE_HASH_BELOW = 256 * 1024;
-
-export function createLogger(config: Pick<Config, 'logLevel'>): PinoLogger {
-  return pino({ level: config.logLevel, base: { service: 'mediahost' } });
-}
 
 export async function openMetadataStore(config: Config): Promise<MetadataStore> {
   return config.databaseUrl !== ''

@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   // bodies and integrity
   'MissingContentLength',
   'IncompleteBody',
+  'RequestTimeout',
   'EntityTooLarge',
   'EntityTooSmall',
   'BadDigest',
