@@ -9,14 +9,18 @@ import { smhApiPlugin } from '../surfaces/smh/plugin.ts';
 import { vodApiPlugin, vodNotFound } from '../surfaces/vod/plugin.ts';
 import { bodyTimeoutHook } from './body-timeout.ts';
 import type { Container } from './container.ts';
-import { requestLogHook } from './request-log.ts';
+import { requestLogger } from './request-log.ts';
 import { clientErrorHandler, frameworkErrorHandler, sendSurfaceError } from './surface-errors.ts';
 import { surfaceOf } from './surface-of.ts';
 
 export async function buildHttpApp(container: Container): Promise<FastifyInstance> {
   const { config } = container;
   const newId = (): string => newRequestId(container.clock.now());
-  const onFrameworkError = frameworkErrorHandler(config.vhostSuffixes);
+  const logRequest = requestLogger({
+    logHealthChecks: config.logHealthChecks,
+    vhostSuffixes: config.vhostSuffixes,
+  });
+  const onFrameworkError = frameworkErrorHandler({ vhostSuffixes: config.vhostSuffixes, logRequest });
   const app = Fastify({
     loggerInstance: container.logger as FastifyBaseLogger,
     // The request log is ours (request-log.ts): one line per answer, with the error's code and reason.
@@ -40,10 +44,7 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
         ? OBJECT_ROUTE
         : (req.url ?? '/'),
   });
-  app.addHook(
-    'onResponse',
-    requestLogHook({ logHealthChecks: config.logHealthChecks, vhostSuffixes: config.vhostSuffixes }),
-  );
+  app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
   app.addHook('preParsing', bodyTimeoutHook(config.bodyTimeoutSeconds));
 
   app.get('/healthz', async (_request, reply) => {

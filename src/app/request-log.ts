@@ -10,8 +10,9 @@ export interface RequestLogOptions {
   vhostSuffixes: readonly string[];
 }
 
-export function requestLogHook(options: RequestLogOptions) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+/** Writes the request line of an answered request (fastify's onResponse, or by hand where it does not run). */
+export function requestLogger(options: RequestLogOptions) {
+  return (request: FastifyRequest, reply: FastifyReply): void => {
     const status = reply.statusCode;
     const url = request.originalUrl;
     const surface = surfaceOf(url, request.headers.host, options.vhostSuffixes);
@@ -22,7 +23,7 @@ export function requestLogHook(options: RequestLogOptions) {
       method: request.method,
       url,
       status,
-      ms: Math.round(reply.elapsedTime),
+      ...(Number.isFinite(reply.elapsedTime) ? { ms: Math.round(reply.elapsedTime) } : {}),
       ...(failure ? { code: failure.code, reason: failure.message } : {}),
       ...(failure?.err !== undefined ? { err: failure.err } : {}),
     };

@@ -76,11 +76,18 @@ export function sendSurfaceError(
   reply.code(answer.status).headers(answer.headers).send(answer.body);
 }
 
-/** fastify's frameworkErrors: its router's own 400/414 in the dialect of the request's surface. */
-export function frameworkErrorHandler(vhostSuffixes: readonly string[]) {
+/**
+ * fastify's frameworkErrors: its router's own 400/414 in the dialect of the request's surface. No
+ * route means no onResponse hook, so `logRequest` is called once the answer is out.
+ */
+export function frameworkErrorHandler(options: {
+  vhostSuffixes: readonly string[];
+  logRequest: (request: FastifyRequest, reply: FastifyReply) => void;
+}) {
   return (err: Error, request: FastifyRequest, reply: FastifyReply): void => {
-    const surface = surfaceOf(request.originalUrl, request.headers.host, vhostSuffixes);
+    const surface = surfaceOf(request.originalUrl, request.headers.host, options.vhostSuffixes);
     const appError = asAppError(err) ?? new AppError('InvalidRequest', 'The request could not be routed.');
+    reply.raw.once('finish', () => options.logRequest(request, reply));
     sendSurfaceError(request, reply, surface, appError);
   };
 }
