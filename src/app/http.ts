@@ -10,7 +10,12 @@ import { vodApiPlugin, vodNotFound } from '../surfaces/vod/plugin.ts';
 import { bodyTimeoutHook } from './body-timeout.ts';
 import type { Container } from './container.ts';
 import { requestLogger } from './request-log.ts';
-import { clientErrorHandler, frameworkErrorHandler, sendSurfaceError } from './surface-errors.ts';
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  rootErrorHandler,
+  sendSurfaceError,
+} from './surface-errors.ts';
 import { surfaceOf } from './surface-of.ts';
 
 export async function buildHttpApp(container: Container): Promise<FastifyInstance> {
@@ -46,6 +51,7 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
   });
   app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
   app.addHook('preParsing', bodyTimeoutHook(config.bodyTimeoutSeconds));
+  app.setErrorHandler(rootErrorHandler(config.vhostSuffixes));
 
   app.get('/healthz', async (_request, reply) => {
     let database = 'ok';

@@ -70,10 +70,23 @@ export function sendSurfaceError(
   reply: FastifyReply,
   surface: Surface,
   err: AppError,
+  cause: unknown = err,
 ): void {
   const answer = surfaceErrorResponse(surface, err, request.id);
-  noteFailure(request, { status: answer.status, code: answer.code, message: answer.message, err });
+  noteFailure(request, { status: answer.status, code: answer.code, message: answer.message, err: cause });
   reply.code(answer.status).headers(answer.headers).send(answer.body);
+}
+
+/**
+ * The error handler outside the surface plugins (body parsing for unrouted paths, the health check,
+ * hooks): the answer is in the dialect of the request's path all the same.
+ */
+export function rootErrorHandler(vhostSuffixes: readonly string[]) {
+  return (err: Error, request: FastifyRequest, reply: FastifyReply): void => {
+    const surface = surfaceOf(request.originalUrl, request.headers.host, vhostSuffixes);
+    const appError = asAppError(err) ?? new AppError('InternalError', 'The server failed to answer.');
+    sendSurfaceError(request, reply, surface, appError, err);
+  };
 }
 
 /**
