@@ -230,7 +230,10 @@ describe('error dialects', { timeout: 600_000 }, () => {
   });
 
   it('a library whose bucket starts with healthz is reachable path-style; /healthz stays the health check', async () => {
-    const created = await server.server.container.libraries.create({ name: 'healthz-media', multiTenant: false });
+    const created = await server.server.container.libraries.create({
+      name: 'healthz-media',
+      multiTenant: false,
+    });
     assert.match(created.library.bucket, /^healthz-media-/);
     const client = new ObjectClient({
       url: server.url,
