@@ -4,18 +4,12 @@
 // generator sends malformed requests over raw sockets; /healthz is the health check only as a
 // whole path, so a bucket whose name starts with "healthz" is reachable path-style.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ObjectClient } from '../helpers/object-client.ts';
+import { exchangeUntilClosed, type RawAnswer } from '../helpers/raw-http.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 type Dialect = 'xml' | 'smh' | 'vod';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 /** mulberry32: a small seeded generator, so a failing case can be replayed. */
 function seeded(seed: number): () => number {
@@ -29,33 +23,7 @@ function seeded(seed: number): () => number {
   };
 }
 
-function parseAnswer(raw: Buffer): Answer {
-  const text = raw.toString('latin1');
-  const end = text.indexOf('\r\n\r\n');
-  assert.ok(end > 0, `no complete response: ${JSON.stringify(text.slice(0, 300))}`);
-  const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine!)?.[1]);
-  const headers: Record<string, string> = {};
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  let body = raw.subarray(end + 4);
-  if (headers['transfer-encoding'] === 'chunked') {
-    const parts: Buffer[] = [];
-    for (let at = 0; ; ) {
-      const lineEnd = body.indexOf('\r\n', at);
-      const size = Number.parseInt(body.subarray(at, lineEnd).toString('latin1'), 16);
-      if (!(size > 0)) break;
-      parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
-      at = lineEnd + 2 + size + 2;
-    }
-    body = Buffer.concat(parts);
-  }
-  return { status, headers, body: body.toString('utf8') };
-}
-
-function assertDialect(answer: Answer, dialect: Dialect, what: string): void {
+function assertDialect(answer: RawAnswer, dialect: Dialect, what: string): void {
   const context = `${what}\n→ ${answer.status} ${JSON.stringify(answer.headers)}\n${answer.body.slice(0, 400)}`;
   assert.ok(answer.status >= 400, `an error status: ${context}`);
   if (dialect === 'xml') {
@@ -159,27 +127,6 @@ const MALFORMATIONS: Malformation[] = [
 describe('error dialects', { timeout: 600_000 }, () => {
   let server: TestServer;
 
-  /** Sends `bytes` on a new connection and parses what comes back before the server closes it. */
-  function exchange(bytes: string): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(server.port, '127.0.0.1', () => socket.end(Buffer.from(bytes, 'latin1')));
-      const chunks: Buffer[] = [];
-      socket.on('data', (d: Buffer) => chunks.push(d));
-      socket.on('error', (err) => {
-        // A reset after the answer arrived still leaves the answer to check.
-        if (chunks.length > 0) resolve(parseAnswer(Buffer.concat(chunks)));
-        else reject(err);
-      });
-      socket.on('close', () => {
-        try {
-          resolve(parseAnswer(Buffer.concat(chunks)));
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
-  }
-
   before(async () => {
     server = await startTestServer();
   });
@@ -219,7 +166,7 @@ describe('error dialects', { timeout: 600_000 }, () => {
           const dialect: Dialect =
             surface === 'health' ? (malformation.extendsPath ? 'xml' : 'smh') : surface;
           const what = `${malformation.name}: ${JSON.stringify(bytes.slice(0, 160))}`;
-          assertDialect(await exchange(bytes), dialect, what);
+          assertDialect(await exchangeUntilClosed(server.port, bytes), dialect, what);
           sent++;
         }
       }
