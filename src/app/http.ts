@@ -106,9 +106,7 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
     }),
     { prefix: '/api/v1' },
   );
-  await app.register(
-    vodApiPlugin({ clock: container.clock, tokens: container.tokens, media: container.media }),
-  );
+  await app.register(vodApiPlugin({ tokens: container.tokens, media: container.media }));
   await app.register(
     objectApiPlugin({
       config,

@@ -6,13 +6,11 @@ import { AppError } from '../../core/errors.ts';
 import type { MediaKind, MediaService } from '../../core/media/media-service.ts';
 import type { AccessContext } from '../../core/tokens/access.ts';
 import type { TokenService } from '../../core/tokens/token-service.ts';
-import type { Clock } from '../../ports/clock.ts';
 import type { JobRecord } from '../../ports/metadata-store.ts';
 import { noteFailure } from '../request-outcome.ts';
 import { VOD_REQUEST_ID_HEADERS, vodErrorAnswer } from './errors.ts';
 
 export interface VodDeps {
-  clock: Clock;
   tokens: TokenService;
   media: MediaService;
 }
