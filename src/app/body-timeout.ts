@@ -19,13 +19,21 @@ export function bodyTimeoutHook(seconds: number) {
     // The object API reads its bodies itself (surfaces/object/body.ts applies the same limit).
     if (seconds <= 0 || request.url === OBJECT_ROUTE) return payload;
     const socket = request.raw.socket;
-    return Readable.from(
+    const body = Readable.from(
       idleTimeout(payload as AsyncIterable<Buffer>, seconds * 1000, () => {
-        reply.header('connection', 'close');
-        reply.raw.once('finish', () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
+        // Answered already (fastify gave up on the body): nothing is left to say on this connection.
+        if (reply.raw.writableFinished) socket.destroy();
+        else {
+          if (!reply.raw.headersSent) reply.header('connection', 'close');
+          reply.raw.once('finish', () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
+        }
         return new AppError('RequestTimeout', `No byte of the request body arrived for ${seconds} s.`);
       }),
       { objectMode: false },
     );
+    // fastify's body reader listens for errors only while it reads: a body it gave up on (too large,
+    // or answered already) that stalls later must not crash the process.
+    body.on('error', () => {});
+    return body;
   };
 }

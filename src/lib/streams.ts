@@ -87,6 +87,8 @@ export async function* idleTimeout<T>(
   const iterator = source[Symbol.asyncIterator]();
   let rejectPending: ((reason: unknown) => void) | undefined;
   const timer = setTimeout(() => rejectPending?.(onIdle()), ms);
+  // A pending read keeps its own handle (a socket) alive; the timer alone must not hold the process.
+  timer.unref();
   try {
     for (;;) {
       const next = await new Promise<IteratorResult<T>>((resolve, reject) => {

@@ -111,6 +111,25 @@ describe('body timeout', { timeout: 300_000 }, () => {
     assertClosedAfter(answer);
   });
 
+  it('a form refused at its file part whose body then stalls: 403, and the server lives on', async () => {
+    const head =
+      `POST /${server.bucket} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n` +
+      'Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 100000\r\n\r\n';
+    const form =
+      '--XyZ\r\nContent-Disposition: form-data; name="key"\r\n\r\nrefused.bin\r\n' +
+      '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\nfirst bytes';
+    const answer = await stall(head, form);
+    assert.equal(answer.status, 403, answer.body);
+    assertClosedAfter(answer);
+    // The abandoned file part fails once the body timeout passes; the process must survive it.
+    const sent = { bytes: 0 };
+    const slow = await objects.request('PUT', 'after-refused-form.bin', {
+      body: slowBody(Math.ceil((TIMEOUT_SECONDS * 1000 * 1.5) / 150), 1, 150, sent),
+      headers: { 'content-length': String(Math.ceil((TIMEOUT_SECONDS * 1000 * 1.5) / 150)) },
+    });
+    assert.equal(slow.status, 200, await slow.text());
+  });
+
   it('a body slower than the timeout in total but never idle that long is stored whole', async () => {
     // One byte every 150 ms for longer than the timeout: idle time, not total time, is limited.
     const total = Math.ceil((TIMEOUT_SECONDS * 1000 * 1.5) / 150);

@@ -62,6 +62,9 @@ function readForm(ctx: ObjectContext, fields: Map<string, string>): Promise<Form
         return;
       }
       seen = true;
+      // A body that stalls after the answer went out (a refused policy) fails this stream with no
+      // reader left; whoever still reads it gets the error through its own listener.
+      stream.on('error', () => {});
       resolve({ stream, filename: info.filename ?? '' });
     });
     bb.on('error', (err) => {
@@ -77,7 +80,7 @@ function readForm(ctx: ObjectContext, fields: Map<string, string>): Promise<Form
     });
     const source = Readable.from(bodySource(ctx), { objectMode: false });
     // pipe() does not pass a source's error on: a stalled body must fail the form and its file.
-    source.once('error', (err) => {
+    source.on('error', (err) => {
       reject(err);
       bb.destroy(err);
     });
