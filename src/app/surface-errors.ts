@@ -148,7 +148,9 @@ export function clientErrorHandler(options: {
   newRequestId: () => string;
 }) {
   return (err: ParserError, socket: Socket): void => {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    // As Node's own handler: never write into a response whose headers are already out.
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
       socket.destroy();
       return;
     }

@@ -122,6 +122,12 @@ const MALFORMATIONS: Malformation[] = [
     build: (path, pick) =>
       `POST ${path} HTTP/1.1\r\n${HEAD}${pick(['Content-Length: abc\r\n', 'Content-Length: 1\r\nContent-Length: 2\r\n', 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n'])}\r\nhello`,
   },
+  {
+    name: 'a malformed chunked body',
+    extendsPath: false,
+    build: (path, pick) =>
+      `PUT ${path} HTTP/1.1\r\n${HEAD}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${pick(['zz\r\n', '5\r\nabcdeXX\r\n', '-1\r\n', '3;\x01=x\r\nabc\r\n'])}`,
+  },
 ];
 
 describe('error dialects', { timeout: 600_000 }, () => {
