@@ -1,8 +1,10 @@
 // The mediahost command line: serve, worker, migrate, library. Every setting is a flag and a
 // MEDIAHOST_* variable (src/config/schema.ts); flags win over variables, variables over defaults.
 import { Command } from 'commander';
-import { type Container, createContainer, createLogger, openMetadataStore } from './app/container.ts';
+import { type Container, createContainer, openMetadataStore } from './app/container.ts';
+import { createLogger } from './app/create-logger.ts';
 import { startServer } from './app/lifecycle.ts';
+import { redactSecrets } from './app/redact.ts';
 import { mediahostVersion } from './app/version.ts';
 import { registerLibraryCommands } from './cli/library-commands.ts';
 import { ALL_SETTINGS, configFrom, STORE_SETTINGS, settingOptions } from './cli/settings-options.ts';
@@ -39,7 +41,8 @@ function printCreatedLibrary(created: CreatedLibrary, url: string): void {
 function fail(err: unknown): never {
   const message =
     err instanceof ConfigError || isAppError(err) ? err.message : ((err as Error)?.stack ?? String(err));
-  process.stderr.write(`mediahost: ${message}\n`);
+  // A failed start may quote a database URL or a signed request: the same masking as the log.
+  process.stderr.write(`mediahost: ${redactSecrets(message)}\n`);
   process.exit(err instanceof ConfigError || isAppError(err) ? 2 : 1);
 }
 

@@ -2,7 +2,7 @@
 // their constructors. Nothing here runs at import time.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import pino, { type Logger as PinoLogger } from 'pino';
+import type { Logger as PinoLogger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
 import { StatfsDiskSpace } from '../adapters/disk/statfs-disk-space.ts';
 import { SafeHttpClient } from '../adapters/http/safe-fetch.ts';
@@ -36,6 +36,7 @@ import { JobRunner } from '../worker/job-runner.ts';
 import { mediaHandlers } from '../worker/media-handlers.ts';
 import { Sweeper } from '../worker/sweeper.ts';
 import { uploadHandlers } from '../worker/upload-handlers.ts';
+import { createLogger } from './create-logger.ts';
 import { nodeIdOf } from './node-id.ts';
 
 /** The server's public URL: configured, or known once it listens on its port. */
@@ -83,10 +84,6 @@ function keepAliveFor(graceMs: number): number {
 
 /** Bodies declared smaller than this are hashed on the main thread. */
 const INLINE_HASH_BELOW = 256 * 1024;
-
-export function createLogger(config: Pick<Config, 'logLevel'>): PinoLogger {
-  return pino({ level: config.logLevel, base: { service: 'mediahost' } });
-}
 
 export async function openMetadataStore(config: Config): Promise<MetadataStore> {
   return config.databaseUrl !== ''

@@ -1,72 +1,61 @@
 // The HTTP application: one fastify instance, one port, one encapsulated plugin per API surface.
 // Requests are sent to the object API when their Host names a bucket (virtual-host style) or their
 // path is not one of the other surfaces' prefixes (path style), before fastify's router sees them.
-import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { AppError } from '../core/errors.ts';
 import { diskHealth } from '../core/free-space.ts';
 import { newRequestId } from '../core/ids.ts';
 import { corsOptions } from '../surfaces/cors.ts';
 import { OBJECT_ROUTE, objectApiPlugin, rejectUnroutedMethod } from '../surfaces/object/plugin.ts';
-import { hostnameOf, virtualHostBucket } from '../surfaces/object/target.ts';
-import { renderXml } from '../surfaces/object/xml.ts';
 import { smhApiPlugin } from '../surfaces/smh/plugin.ts';
 import { vodApiPlugin, vodNotFound } from '../surfaces/vod/plugin.ts';
+import { bodyTimeoutHook } from './body-timeout.ts';
 import type { Container } from './container.ts';
+import { requestLogger } from './request-log.ts';
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  rootErrorHandler,
+  sendSurfaceError,
+} from './surface-errors.ts';
+import { surfaceOf } from './surface-of.ts';
 import { mediahostVersion } from './version.ts';
-
-/** Path prefixes served by other surfaces; everything else in path style is the object API. */
-const OTHER_SURFACES = ['/healthz', '/api/', '/v1/', '/v1.0/', '/v2/'];
-
-export function isObjectApiRequest(req: IncomingMessage, vhostSuffixes: readonly string[]): boolean {
-  if (virtualHostBucket(hostnameOf(req.headers.host), vhostSuffixes) !== undefined) return true;
-  const url = req.url ?? '/';
-  const path = url.split('?', 1)[0]!;
-  return !OTHER_SURFACES.some((p) => path === p.replace(/\/$/, '') || path.startsWith(p));
-}
-
-/** Malformed requests Node rejects before any handler (oversized headers, bad request lines). */
-function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable) return;
-  const requestId = newRequestId(Date.now());
-  const [status, code, message] =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.']
-      : [400, 'BadRequest', 'The request could not be parsed.'];
-  const body = renderXml('Error', { Code: code, Message: message, RequestId: requestId });
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-      `Date: ${new Date().toUTCString()}\r\nConnection: close\r\nContent-Type: application/xml\r\n` +
-      `x-cos-request-id: ${requestId}\r\nx-amz-request-id: ${requestId}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-}
 
 export async function buildHttpApp(container: Container): Promise<FastifyInstance> {
   const { config } = container;
   const cors = corsOptions(config);
+  const newId = (): string => newRequestId(container.clock.now());
+  const logRequest = requestLogger({
+    logHealthChecks: config.logHealthChecks,
+    vhostSuffixes: config.vhostSuffixes,
+  });
+  const onFrameworkError = frameworkErrorHandler({ vhostSuffixes: config.vhostSuffixes, logRequest });
   const app = Fastify({
     loggerInstance: container.logger as FastifyBaseLogger,
+    // The request log is ours (request-log.ts): one line per answer, with the error's code and reason.
     logController: new LogController({ disableRequestLogging: true }),
+    // One id per request: the log's reqId and every surface's request-id header and error body.
+    genReqId: newId,
     // Large uploads may take longer than any fixed request timeout.
     requestTimeout: 0,
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
     forceCloseConnections: 'idle',
     bodyLimit: 4 * 1024 * 1024,
-    clientErrorHandler,
-    rewriteUrl: (req) => (isObjectApiRequest(req, config.vhostSuffixes) ? OBJECT_ROUTE : (req.url ?? '/')),
+    clientErrorHandler: clientErrorHandler({
+      vhostSuffixes: config.vhostSuffixes,
+      logger: container.logger,
+      newRequestId: newId,
+    }),
+    frameworkErrors: (err, request, reply) => onFrameworkError(err, request, reply),
+    rewriteUrl: (req) =>
+      surfaceOf(req.url ?? '/', req.headers.host, config.vhostSuffixes) === 'object'
+        ? OBJECT_ROUTE
+        : (req.url ?? '/'),
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        url: request.originalUrl,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
-  });
+  app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
+  app.addHook('preParsing', bodyTimeoutHook(config.bodyTimeoutSeconds));
+  app.setErrorHandler(rootErrorHandler(config.vhostSuffixes));
 
   app.get('/healthz', async (_request, reply) => {
     let database = 'ok';
@@ -97,16 +86,21 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
 
   app.setNotFoundHandler((request, reply) => {
     if (request.url === OBJECT_ROUTE) {
-      rejectUnroutedMethod(container, request, reply);
+      rejectUnroutedMethod(request, reply);
       return;
     }
-    if (/^\/v[12](\.0)?\//.test(request.url)) {
+    const surface = surfaceOf(request.url, request.headers.host, config.vhostSuffixes);
+    if (surface === 'vod') {
       vodNotFound(request, reply, cors);
       return;
     }
-    reply
-      .code(404)
-      .send({ code: 'RouteNotFound', message: `No route for ${request.method} ${request.url}.` });
+    const path = request.url.split('?', 1)[0];
+    sendSurfaceError(
+      request,
+      reply,
+      surface,
+      new AppError('RouteNotFound', `No route for ${request.method} ${path}.`),
+    );
   });
 
   await app.register(
@@ -120,14 +114,7 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
     }),
     { prefix: '/api/v1' },
   );
-  await app.register(
-    vodApiPlugin({
-      clock: container.clock,
-      tokens: container.tokens,
-      media: container.media,
-      cors,
-    }),
-  );
+  await app.register(vodApiPlugin({ tokens: container.tokens, media: container.media, cors }));
   await app.register(
     objectApiPlugin({
       config,

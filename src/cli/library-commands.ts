@@ -4,7 +4,8 @@
 // recovery); `--json` prints one JSON value for scripts.
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { type Container, createContainer, createLogger } from '../app/container.ts';
+import { type Container, createContainer } from '../app/container.ts';
+import { createLogger } from '../app/create-logger.ts';
 import { AppError } from '../core/errors.ts';
 import { checkDeletable, describeContents, type LibrarySummary } from '../core/libraries/library-service.ts';
 import { configFrom, STORAGE_SETTINGS, STORE_SETTINGS, settingOptions } from './settings-options.ts';
@@ -13,8 +14,9 @@ type Options = Record<string, unknown>;
 
 /** Opens the stores for one command and closes them afterwards; library commands log warnings only. */
 async function withContainer<T>(options: Options, fn: (container: Container) => Promise<T>): Promise<T> {
-  const container = await createContainer(configFrom(options), {
-    logger: createLogger({ logLevel: 'warn' }),
+  const config = configFrom(options);
+  const container = await createContainer(config, {
+    logger: createLogger({ logLevel: 'warn', logFormat: config.logFormat }),
   });
   try {
     return await fn(container);

@@ -20,7 +20,7 @@ export function settingOptions(command: Command, names: readonly SettingName[]):
 
 export const ALL_SETTINGS = Object.keys(SETTINGS) as SettingName[];
 /** What commands that only read and write the metadata database take. */
-export const STORE_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl', 'logLevel'];
+export const STORE_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl', 'logLevel', 'logFormat'];
 /** The metadata database and where bytes live: for commands that also remove stored files. */
 export const STORAGE_SETTINGS: SettingName[] = [
   ...STORE_SETTINGS,

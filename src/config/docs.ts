@@ -12,7 +12,7 @@ function shownDefault(spec: SettingSpec): string {
 export function renderConfigurationDoc(): string {
   const rows = Object.values(SETTINGS as Record<string, SettingSpec>).map((spec) => {
     const choices = spec.choices ? ` One of: ${spec.choices.map((c) => `\`${c}\``).join(', ')}.` : '';
-    const secret = spec.secret ? ' Secret: logged as `***`.' : '';
+    const secret = spec.secret ? ' Secret: logged as `[REDACTED]`.' : '';
     return `| \`--${spec.flag}\` | \`${envName(spec)}\` | ${spec.type} | ${shownDefault(spec)} | ${spec.description}${choices}${secret} |`;
   });
   return [
@@ -25,7 +25,7 @@ export function renderConfigurationDoc(): string {
     'lists are comma-separated. `mediahost serve --help` prints the same table.',
     '',
     '`serve` and `worker` log their version and the effective configuration when they start; settings',
-    'marked secret are logged as `***` (a URL keeps its scheme, user, host, port and path, without its',
+    'marked secret are logged as `[REDACTED]` (a URL keeps its scheme, user, host, port and path, without its',
     'password and query).',
     '',
     'With no settings at all, `mediahost serve` (what `npm start` runs) listens on 127.0.0.1:8080, keeps',

@@ -2,7 +2,8 @@
 // so a start log shows what a process runs with and never a password or key.
 import { type Config, SETTINGS, type SettingName, type SettingSpec } from './schema.ts';
 
-export const REDACTED = '***';
+/** The mask of a hidden value, the same in the start log and in every other log line (app/redact.ts). */
+export const REDACTED = '[REDACTED]';
 
 /** Schemes of service URLs, whose locating parts are worth seeing; any other secret is hidden whole. */
 const URL_SCHEMES = new Set(['postgres:', 'postgresql:', 'http:', 'https:']);
@@ -22,8 +23,8 @@ function redactSecret(value: string): string {
   const hash = url.hash === '' ? '' : `#${REDACTED}`;
   url.search = '';
   url.hash = '';
-  // The URL class percent-encodes the asterisks it was given; show them as written.
-  return `${url.href.replaceAll('%2A', '*')}${query}${hash}`;
+  // The URL class percent-encodes the mask it was given; show it as written.
+  return `${url.href.replace(encodeURIComponent(REDACTED), REDACTED)}${query}${hash}`;
 }
 
 export function loggableConfig(config: Config): Record<SettingName, unknown> {

@@ -53,6 +53,21 @@ export const SETTINGS = {
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     description: 'pino log level.',
   },
+  logFormat: {
+    flag: 'log-format',
+    type: 'string',
+    default: 'auto',
+    choices: ['auto', 'json', 'pretty'],
+    description:
+      'How log lines are written: json (one JSON object a line), pretty (one readable line each) or auto (pretty when stdout is a terminal, json otherwise). Both carry ISO 8601 UTC timestamps; secrets are masked in both (docs/deploy.md, Logs).',
+  },
+  logHealthChecks: {
+    flag: 'log-health-checks',
+    type: 'boolean',
+    default: false,
+    description:
+      'Log the request line of healthy GET /healthz probes too (unhealthy answers are always logged).',
+  },
   databaseUrl: {
     flag: 'database-url',
     type: 'string',
@@ -164,6 +179,14 @@ export const SETTINGS = {
     default: 30,
     min: 0,
     description: 'How long a graceful shutdown waits for in-flight requests before closing them.',
+  },
+  bodyTimeoutSeconds: {
+    flag: 'body-timeout-seconds',
+    type: 'integer',
+    default: 60,
+    min: 0,
+    description:
+      "A request body that sends no byte for this long is answered with its API's RequestTimeout error and its connection closed; slow bodies that keep moving are not affected. 0 waits forever.",
   },
   clockSkewSeconds: {
     flag: 'clock-skew-seconds',

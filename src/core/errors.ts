@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   // bodies and integrity
   'MissingContentLength',
   'IncompleteBody',
+  'RequestTimeout',
   'EntityTooLarge',
   'EntityTooSmall',
   'BadDigest',

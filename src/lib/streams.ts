@@ -73,3 +73,37 @@ export async function* untilAborted(
     iterator.return?.().catch(() => {});
   }
 }
+
+/**
+ * The source's chunks, failing with `onIdle()` when a read waits more than `ms` for its chunk. Only
+ * time spent waiting on the source counts: a consumer that takes long over a chunk is not idle time.
+ * Reads are shaped like untilAborted's (one promise each, no race against a long-lived promise).
+ */
+export async function* idleTimeout<T>(
+  source: AsyncIterable<T>,
+  ms: number,
+  onIdle: () => Error,
+): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let rejectPending: ((reason: unknown) => void) | undefined;
+  const timer = setTimeout(() => rejectPending?.(onIdle()), ms);
+  // A pending read keeps its own handle (a socket) alive; the timer alone must not hold the process.
+  timer.unref();
+  try {
+    for (;;) {
+      const next = await new Promise<IteratorResult<T>>((resolve, reject) => {
+        rejectPending = reject;
+        timer.refresh();
+        iterator.next().then(resolve, reject);
+      });
+      rejectPending = undefined;
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    clearTimeout(timer);
+    rejectPending = undefined;
+    // Lets the source release what it holds once its pending read settles; never waits for it.
+    iterator.return?.().catch(() => {});
+  }
+}

@@ -101,7 +101,7 @@ describe('library commands, version and start log (SQLite data dir)', { timeout:
     assert.equal(config.dataDir, dataDir);
     assert.equal(config.sweepIntervalSeconds, 1);
     assert.equal(config.blob, 'fs');
-    assert.equal(config.s3SecretAccessKey, '***', 'a secret setting is logged hidden');
+    assert.equal(config.s3SecretAccessKey, '[REDACTED]', 'a secret setting is logged hidden');
     assert.equal(logLine(server.output, 'mediahost is listening').version, VERSION);
     assert.ok(!server.output.join('\n').includes(S3_SECRET), 'the secret appears nowhere in the output');
   });

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Logger as PinoLogger } from 'pino';
 import { type RunningServer, startServer } from '../../src/app/lifecycle.ts';
 import { defaultConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -44,12 +45,15 @@ export function testClock(): TestClock {
 
 export async function startTestServer(
   overrides: Partial<Config> = {},
-  options: { clock?: Clock } = {},
+  options: { clock?: Clock; logger?: PinoLogger } = {},
 ): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
   const server = await startServer(
     defaultConfig({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...overrides, dataDir }),
-    options.clock ? { clock: options.clock } : {},
+    {
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    },
   );
   const created = server.createdLibrary;
   if (!created) throw new Error('test servers start on an empty data dir');

@@ -5,7 +5,7 @@ import { AppError } from '../../core/errors.ts';
 import type { BodyExpectations } from '../../core/objects/ingest.ts';
 import { AwsChunkedError, decodeAwsChunked } from '../../lib/aws-chunked.ts';
 import { type ChecksumAlgorithm, checksumAlgorithmFromHeader } from '../../lib/checksums.ts';
-import { throttle } from '../../lib/streams.ts';
+import { idleTimeout, throttle } from '../../lib/streams.ts';
 import { header, type ObjectContext } from './context.ts';
 
 export interface RequestBody {
@@ -65,6 +65,21 @@ function checksumHeaders(ctx: ObjectContext): Partial<Record<ChecksumAlgorithm, 
   return out;
 }
 
+/**
+ * The raw request body, failing with RequestTimeout once no byte has arrived for
+ * --body-timeout-seconds (a client that stalls must not hold a request forever).
+ */
+export function bodySource(ctx: ObjectContext): AsyncIterable<Buffer> {
+  const raw = ctx.request.raw as AsyncIterable<Buffer>;
+  const seconds = ctx.deps.config.bodyTimeoutSeconds;
+  if (seconds <= 0) return raw;
+  return idleTimeout(
+    raw,
+    seconds * 1000,
+    () => new AppError('RequestTimeout', `No byte of the request body arrived for ${seconds} s.`),
+  );
+}
+
 export function requestBody(ctx: ObjectContext, options: { requireLength: boolean }): RequestBody {
   const contentLength = parseLength(header(ctx, 'content-length'), 'Content-Length');
   const chunkedTransfer = header(ctx, 'transfer-encoding') !== undefined;
@@ -78,7 +93,7 @@ export function requestBody(ctx: ObjectContext, options: { requireLength: boolea
   if (sdkAlg) algorithms.add(sdkAlg);
 
   const payload = ctx.caller.payload;
-  const raw = ctx.request.raw as AsyncIterable<Buffer>;
+  const raw = bodySource(ctx);
   let body: AsyncIterable<Uint8Array> = raw;
   let declaredLength = contentLength;
   let trailers: (() => Record<string, string>) | undefined;

@@ -1,6 +1,10 @@
 // The object API's rendering of AppError codes: HTTP status and wire code for each (spec cos-api §6.2).
 // The table is exhaustive over ErrorCode, so a new code cannot ship without deciding its XML form.
 import type { ErrorCode } from '../../core/errors.ts';
+import { asAppError } from '../framework-error.ts';
+
+/** Headers carrying the request id on every object API response (spec cos-api §6.3). */
+export const OBJECT_REQUEST_ID_HEADERS = ['x-cos-request-id', 'x-amz-request-id'] as const;
 
 export interface XmlErrorForm {
   status: number;
@@ -50,6 +54,12 @@ export const OBJECT_ERRORS: Record<ErrorCode, XmlErrorForm> = {
   InvalidRange: { status: 416 },
   MissingContentLength: { status: 411 },
   IncompleteBody: { status: 400 },
+  // S3: a body that stops arriving is 400 RequestTimeout with this message.
+  RequestTimeout: {
+    status: 400,
+    message:
+      'Your socket connection to the server was not read from or written to within the timeout period.',
+  },
   EntityTooLarge: { status: 400 },
   EntityTooSmall: { status: 400 },
   BadDigest: { status: 400 },
@@ -113,3 +123,25 @@ export const OBJECT_ERRORS: Record<ErrorCode, XmlErrorForm> = {
   TaskNotFound: SMH_ONLY,
   TaskNotCancellable: SMH_ONLY,
 };
+
+export interface ObjectErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+  details: Record<string, string | number | undefined>;
+}
+
+/** How the object API answers `err`; anything but a client error is 500 InternalError. */
+export function objectErrorAnswer(err: unknown): ObjectErrorAnswer {
+  const appError = asAppError(err);
+  if (!appError) {
+    return { status: 500, code: 'InternalError', message: OBJECT_ERRORS.InternalError.message!, details: {} };
+  }
+  const form = OBJECT_ERRORS[appError.code];
+  return {
+    status: form.status,
+    code: form.code ?? appError.code,
+    message: form.message ?? appError.message,
+    details: appError.details,
+  };
+}

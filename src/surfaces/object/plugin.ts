@@ -2,8 +2,8 @@
 // resolves bucket/key and operation, authenticates, authorises, runs one command and renders errors
 // as COS/S3 XML with x-cos-request-id on every response.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, isAppError } from '../../core/errors.ts';
-import { newRequestId } from '../../core/ids.ts';
+import { AppError } from '../../core/errors.ts';
+import { isServerFault, noteFailure } from '../request-outcome.ts';
 import { authenticate } from './authenticate.ts';
 import { authorizeCaller } from './authorize.ts';
 import { abortMultipartUpload } from './commands/abort-multipart-upload.ts';
@@ -23,7 +23,7 @@ import { putObject } from './commands/put-object.ts';
 import { uploadPart, uploadPartCopy } from './commands/upload-part.ts';
 import type { ObjectContext, ObjectSurfaceDeps } from './context.ts';
 import { applyCors, type CorsOptions, preflight } from './cors.ts';
-import { OBJECT_ERRORS } from './errors.ts';
+import { OBJECT_REQUEST_ID_HEADERS, objectErrorAnswer } from './errors.ts';
 import { type Operation, resolveOperation } from './router.ts';
 import { type ObjectTarget, resolveTarget } from './target.ts';
 import { renderXml } from './xml.ts';
@@ -69,26 +69,15 @@ function renderError(
 ): void {
   if (reply.sent || reply.raw.headersSent) {
     // The body was already streaming: the only honest signal left is a broken connection.
+    // No response line will be logged for it, so say here why the connection broke.
+    const { status, code, message } = objectErrorAnswer(err);
+    if (isServerFault(status)) request.log.error({ err, code }, 'the response broke off mid-body');
+    else request.log.warn({ code, reason: message }, 'the response broke off mid-body');
     reply.raw.destroy(err instanceof Error ? err : undefined);
     return;
   }
-  let status: number;
-  let code: string;
-  let message: string;
-  let details: Record<string, string | number | undefined> = {};
-  if (isAppError(err)) {
-    const form = OBJECT_ERRORS[err.code];
-    status = form.status;
-    code = form.code ?? err.code;
-    message = form.message ?? err.message;
-    details = err.details;
-    if (status >= 500) request.log.error({ err, requestId }, 'object API request failed');
-  } else {
-    request.log.error({ err, requestId }, 'unexpected error in the object API');
-    status = 500;
-    code = 'InternalError';
-    message = OBJECT_ERRORS.InternalError.message!;
-  }
+  const { status, code, message, details } = objectErrorAnswer(err);
+  noteFailure(request, { status, code, message, err });
   if (err instanceof AppError && err.code === 'InvalidRange' && details.ObjectSize !== undefined) {
     reply.header('content-range', `bytes */${details.ObjectSize}`);
   }
@@ -125,17 +114,15 @@ function renderError(
   );
 }
 
+function setObjectHeaders(reply: FastifyReply, requestId: string): void {
+  for (const name of OBJECT_REQUEST_ID_HEADERS) reply.header(name, requestId);
+  reply.header('server', 'mediahost');
+}
+
 /** Methods fastify has no route for (PROPFIND, TRACE, …) still get an object API error. */
-export function rejectUnroutedMethod(
-  deps: Pick<ObjectSurfaceDeps, 'clock'>,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): void {
-  const requestId = newRequestId(deps.clock.now());
-  reply
-    .header('x-cos-request-id', requestId)
-    .header('x-amz-request-id', requestId)
-    .header('server', 'mediahost');
+export function rejectUnroutedMethod(request: FastifyRequest, reply: FastifyReply): void {
+  const requestId = request.id;
+  setObjectHeaders(reply, requestId);
   renderError(
     request,
     reply,
@@ -151,11 +138,8 @@ async function handle(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  const requestId = newRequestId(deps.clock.now());
-  reply
-    .header('x-cos-request-id', requestId)
-    .header('x-amz-request-id', requestId)
-    .header('server', 'mediahost');
+  const requestId = request.id;
+  setObjectHeaders(reply, requestId);
   const controller = new AbortController();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished)

@@ -1,6 +1,10 @@
 // The SMH API's rendering of AppError codes (spec smh §4): JSON `{code, message, requestId}` with the
 // status of each code. Exhaustive over ErrorCode, so a new code needs a decision here.
 import type { ErrorCode } from '../../core/errors.ts';
+import { asAppError } from '../framework-error.ts';
+
+/** Headers carrying the request id on every SMH response (SDKs read either). */
+export const SMH_REQUEST_ID_HEADERS = ['x-smh-request-id', 'x-request-id'] as const;
 
 export interface JsonErrorForm {
   status: number;
@@ -48,6 +52,7 @@ export const SMH_ERRORS: Record<ErrorCode, JsonErrorForm> = {
   InvalidRange: { status: 416, code: 'InvalidRange' },
   MissingContentLength: { status: 400, code: 'BadRequest' },
   IncompleteBody: { status: 400, code: 'BadRequest' },
+  RequestTimeout: { status: 408, code: 'ReadRequestTimeout' },
   EntityTooLarge: { status: 413, code: 'RequestEntityTooLarge' },
   EntityTooSmall: { status: 400, code: 'MultipartUploadPartTooSmall' },
   BadDigest: { status: 400, code: 'BadRequest' },
@@ -111,3 +116,11 @@ export const SMH_ERRORS: Record<ErrorCode, JsonErrorForm> = {
   TaskNotFound: { status: 404 },
   TaskNotCancellable: { status: 409, code: 'PathConflict' },
 };
+
+/** How the SMH API answers `err`: `{code, message}` and a status; anything but a client error is a 500. */
+export function smhErrorAnswer(err: unknown): { status: number; code: string; message: string } {
+  const appError = asAppError(err);
+  if (!appError) return { status: INTERNAL.status, code: INTERNAL.code!, message: INTERNAL.message! };
+  const form = SMH_ERRORS[appError.code];
+  return { status: form.status, code: form.code ?? appError.code, message: form.message ?? appError.message };
+}

@@ -2,12 +2,12 @@
 // route modules per resource, and errors rendered as `{code, message, requestId}` with the request id
 // also in x-smh-request-id and x-request-id. Every request is first resolved in the operation table:
 // no route runs for an operation that is not implemented.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, isAppError } from '../../core/errors.ts';
-import { newRequestId } from '../../core/ids.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../core/errors.ts';
 import { corsOptions, registerCors } from '../cors.ts';
+import { noteFailure } from '../request-outcome.ts';
 import type { SmhDeps } from './context.ts';
-import { SMH_ERRORS } from './errors.ts';
+import { SMH_REQUEST_ID_HEADERS, smhErrorAnswer } from './errors.ts';
 import {
   describeSmhOperation,
   methodsOf,
@@ -40,30 +40,10 @@ const EXPOSE = [
   '*',
 ];
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    smhRequestId: string;
-  }
-}
-
 function renderError(request: FastifyRequest, reply: FastifyReply, err: unknown): void {
-  const requestId = request.smhRequestId;
-  let status = 500;
-  let code = 'InternalServerError';
-  let message = 'Internal server error.';
-  if (isAppError(err)) {
-    const form = SMH_ERRORS[err.code];
-    status = form.status;
-    code = form.code ?? err.code;
-    message = form.message ?? err.message;
-    if (status >= 500) request.log.error({ err, requestId }, 'SMH request failed');
-  } else if ((err as FastifyError)?.statusCode !== undefined && (err as FastifyError).statusCode! < 500) {
-    status = 400;
-    code = 'BadRequest';
-    message = (err as Error).message;
-  } else {
-    request.log.error({ err, requestId }, 'unexpected error in the SMH API');
-  }
+  const requestId = request.id;
+  const { status, code, message } = smhErrorAnswer(err);
+  noteFailure(request, { status, code, message, err });
   reply.code(status);
   if (request.method === 'HEAD') reply.send();
   else reply.header('content-type', 'application/json; charset=utf-8').send({ code, message, requestId });
@@ -71,10 +51,8 @@ function renderError(request: FastifyRequest, reply: FastifyReply, err: unknown)
 
 export function smhApiPlugin(deps: SmhDeps): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
-    app.decorateRequest('smhRequestId', '');
     app.addHook('onRequest', async (request, reply) => {
-      request.smhRequestId = newRequestId(deps.clock.now());
-      reply.header('x-smh-request-id', request.smhRequestId).header('x-request-id', request.smhRequestId);
+      for (const name of SMH_REQUEST_ID_HEADERS) reply.header(name, request.id);
     });
     registerCors(app, corsOptions(deps.config), { expose: EXPOSE, preflightPaths: ['/*'] });
     // Bodies are JSON when present; SDKs send empty bodies with and without a JSON content type.

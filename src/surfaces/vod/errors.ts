@@ -1,6 +1,10 @@
 // The VOD API's rendering of AppError codes (spec vod-tasks §3): `{error_code, error_msg}` with
 // Huawei's codes. Exhaustive over ErrorCode.
 import type { ErrorCode } from '../../core/errors.ts';
+import { asAppError } from '../framework-error.ts';
+
+/** The header carrying the request id on every VOD response. */
+export const VOD_REQUEST_ID_HEADERS = ['x-request-id'] as const;
 
 export interface VodErrorForm {
   status: number;
@@ -47,6 +51,8 @@ export const VOD_ERRORS: Record<ErrorCode, VodErrorForm> = {
   InvalidRange: ILLEGAL,
   MissingContentLength: ILLEGAL,
   IncompleteBody: ILLEGAL,
+  // The API gateway's request-error code, with the HTTP status of a timeout (ADR 0003).
+  RequestTimeout: { status: 408, code: 'APIGW.0201' },
   EntityTooLarge: ILLEGAL,
   EntityTooSmall: ILLEGAL,
   BadDigest: ILLEGAL,
@@ -110,3 +116,11 @@ export const VOD_ERRORS: Record<ErrorCode, VodErrorForm> = {
   TaskNotFound: NOT_FOUND,
   TaskNotCancellable: { status: 400, code: 'VOD.10083' },
 };
+
+/** How the VOD API answers `err`: `{error_code, error_msg}` and a status; anything else is a 500. */
+export function vodErrorAnswer(err: unknown): { status: number; code: string; message: string } {
+  const appError = asAppError(err);
+  if (!appError) return { status: INTERNAL.status, code: INTERNAL.code, message: INTERNAL.message! };
+  const form = VOD_ERRORS[appError.code];
+  return { status: form.status, code: form.code, message: form.message ?? appError.message };
+}

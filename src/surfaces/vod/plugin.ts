@@ -3,19 +3,17 @@
 // response carries X-Request-Id; errors are `{error_code, error_msg}`. The operations the family has and
 // we do not implement get routes from the operation table that answer 501.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, isAppError } from '../../core/errors.ts';
-import { newRequestId } from '../../core/ids.ts';
+import { AppError } from '../../core/errors.ts';
 import type { MediaKind, MediaService } from '../../core/media/media-service.ts';
 import type { AccessContext } from '../../core/tokens/access.ts';
 import type { TokenService } from '../../core/tokens/token-service.ts';
-import type { Clock } from '../../ports/clock.ts';
 import type { JobRecord } from '../../ports/metadata-store.ts';
 import { applyCors, type CorsOptions, registerCors } from '../cors.ts';
-import { VOD_ERRORS } from './errors.ts';
+import { noteFailure } from '../request-outcome.ts';
+import { VOD_REQUEST_ID_HEADERS, vodErrorAnswer } from './errors.ts';
 import { routePathOf, VOD_OPERATIONS } from './operations.ts';
 
 export interface VodDeps {
-  clock: Clock;
   tokens: TokenService;
   media: MediaService;
   cors: CorsOptions;
@@ -61,10 +59,14 @@ const TASK_TYPES: Record<string, MediaKind> = { TRANSCODE: 'transcode', THUMBNAI
 /** 404 in VOD's shape, for the HTTP layer's not-found handler (paths under /v1/ and /v1.0/). */
 export function vodNotFound(request: FastifyRequest, reply: FastifyReply, cors: CorsOptions): void {
   applyCors(cors, request, reply, EXPOSE.join(','));
-  reply.code(404).send({
-    error_code: 'APIGW.0101',
-    error_msg: `The API does not exist or has not been published: ${request.method} ${request.url.split('?')[0]}`,
-  });
+  const code = 'APIGW.0101';
+  const message = `The API does not exist or has not been published: ${request.method} ${request.url.split('?')[0]}`;
+  noteFailure(request, { status: 404, code, message, err: undefined });
+  for (const name of VOD_REQUEST_ID_HEADERS) reply.header(name, request.id);
+  reply
+    .code(404)
+    .header('content-type', 'application/json; charset=UTF-8')
+    .send({ error_code: code, error_msg: message });
 }
 
 export function vodApiPlugin(deps: VodDeps): (app: FastifyInstance) => Promise<void> {
@@ -78,8 +80,8 @@ export function vodApiPlugin(deps: VodDeps): (app: FastifyInstance) => Promise<v
     });
   };
   return async (app) => {
-    app.addHook('onRequest', async (_request, reply) => {
-      reply.header('x-request-id', newRequestId(deps.clock.now()));
+    app.addHook('onRequest', async (request, reply) => {
+      for (const name of VOD_REQUEST_ID_HEADERS) reply.header(name, request.id);
     });
     registerCors(app, deps.cors, { expose: EXPOSE, preflightPaths: ['/v1/*', '/v1.0/*'] });
     app.removeAllContentTypeParsers();
@@ -99,14 +101,8 @@ export function vodApiPlugin(deps: VodDeps): (app: FastifyInstance) => Promise<v
       }
     });
     app.setErrorHandler((err, request, reply: FastifyReply) => {
-      const form = isAppError(err) ? VOD_ERRORS[err.code] : undefined;
-      if (!form || (form.status >= 500 && form.status !== 501))
-        request.log.error({ err }, 'VOD request failed');
-      const status = form?.status ?? ((err as { statusCode?: number }).statusCode === 400 ? 400 : 500);
-      const code = form?.code ?? (status === 400 ? 'VOD.10053' : 'VOD.10051');
-      const message =
-        form?.message ??
-        (isAppError(err) || status === 400 ? (err as Error).message : 'Internal system error.');
+      const { status, code, message } = vodErrorAnswer(err);
+      noteFailure(request, { status, code, message, err });
       reply
         .code(status)
         .header('content-type', 'application/json; charset=UTF-8')

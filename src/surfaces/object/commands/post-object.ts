@@ -2,7 +2,7 @@
 // (q-sign-algorithm/q-ak/q-key-time/q-signature over the SHA-1 of the policy JSON) or the S3 form
 // (X-Amz-* over the base64 policy text). Fields come first; the `file` part is streamed, never buffered.
 import { createHash, createHmac } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { AppError } from '../../../core/errors.ts';
 import type { BucketName } from '../../../core/ids.ts';
@@ -10,6 +10,7 @@ import { cosPolicySignature, parseKeyTime, timingSafeEqualHex } from '../../../l
 import { parseAmzDate, signingKey } from '../../../lib/sigv4.ts';
 import type { AccessKeyRecord } from '../../../ports/metadata-store.ts';
 import { authorizeCaller } from '../authorize.ts';
+import { bodySource } from '../body.ts';
 import { type ObjectContext, sendEmpty, sendXml } from '../context.ts';
 import { headersFromFields } from '../object-headers.ts';
 import { renderXml } from '../xml.ts';
@@ -61,6 +62,9 @@ function readForm(ctx: ObjectContext, fields: Map<string, string>): Promise<Form
         return;
       }
       seen = true;
+      // A body that stalls after the answer went out (a refused policy) fails this stream with no
+      // reader left; whoever still reads it gets the error through its own listener.
+      stream.on('error', () => {});
       resolve({ stream, filename: info.filename ?? '' });
     });
     bb.on('error', (err) => {
@@ -74,7 +78,13 @@ function readForm(ctx: ObjectContext, fields: Map<string, string>): Promise<Form
     bb.on('close', () => {
       if (!seen) reject(new AppError('MalformedPOSTRequest', 'The POST request has no `file` field.'));
     });
-    ctx.request.raw.pipe(bb);
+    const source = Readable.from(bodySource(ctx), { objectMode: false });
+    // pipe() does not pass a source's error on: a stalled body must fail the form and its file.
+    source.on('error', (err) => {
+      reject(err);
+      bb.destroy(err);
+    });
+    source.pipe(bb);
   });
 }
 

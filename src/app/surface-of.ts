@@ -1,0 +1,24 @@
+// Which API surface a request belongs to, from its target and Host alone, so requests fastify never
+// routes (parser errors, bad URLs, unknown paths) are still answered in their surface's dialect.
+import { hostnameOf, virtualHostBucket } from '../surfaces/object/target.ts';
+
+export type Surface = 'object' | 'smh' | 'vod' | 'health';
+
+/** SMH under /api, VOD under /v1, /v1.0 and /v2; `/healthz` is the health check only as a whole path. */
+const PATH_SURFACES: readonly [RegExp, Surface][] = [
+  [/^\/healthz$/, 'health'],
+  [/^\/api(\/|$)/, 'smh'],
+  [/^\/v(1|1\.0|2)(\/|$)/, 'vod'],
+];
+
+export function surfaceOf(
+  target: string,
+  host: string | undefined,
+  vhostSuffixes: readonly string[],
+): Surface {
+  // A Host naming a bucket (virtual-host style) makes every path an object key.
+  if (virtualHostBucket(hostnameOf(host), vhostSuffixes) !== undefined) return 'object';
+  const path = target.split('?', 1)[0]!;
+  for (const [pattern, surface] of PATH_SURFACES) if (pattern.test(path)) return surface;
+  return 'object';
+}
