@@ -71,9 +71,13 @@ export function createLogger(config: Pick<Config, 'logLevel'>): PinoLogger {
   return pino({ level: config.logLevel, base: { service: 'mediahost' } });
 }
 
-export async function openMetadataStore(config: Config): Promise<MetadataStore> {
+export async function openMetadataStore(config: Config, logger?: PinoLogger): Promise<MetadataStore> {
   return config.databaseUrl !== ''
-    ? openPostgresStore({ url: config.databaseUrl })
+    ? openPostgresStore({
+        url: config.databaseUrl,
+        onConnectionError: (err) =>
+          logger?.warn({ reason: err.message }, 'a database connection broke; the pool reconnects'),
+      })
     : openSqliteStore({ path: sqlitePathFor(config.dataDir) });
 }
 
@@ -94,7 +98,7 @@ export async function createContainer(
 ): Promise<Container> {
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
-  const store = await openMetadataStore(config);
+  const store = await openMetadataStore(config, logger);
   const hashPool = new HashPool();
   let s3: S3Bucket | undefined;
   try {

@@ -11,6 +11,7 @@ import { renderXml } from '../surfaces/object/xml.ts';
 import { smhApiPlugin } from '../surfaces/smh/plugin.ts';
 import { vodApiPlugin, vodNotFound } from '../surfaces/vod/plugin.ts';
 import type { Container } from './container.ts';
+import { probeDatabase } from './database-health.ts';
 
 /** Path prefixes served by other surfaces; everything else in path style is the object API. */
 const OTHER_SURFACES = ['/healthz', '/api/', '/v1/', '/v1.0/', '/v2/'];
@@ -65,12 +66,8 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
   });
 
   app.get('/healthz', async (_request, reply) => {
-    let database = 'ok';
-    try {
-      await container.store.settings.get('appId');
-    } catch {
-      database = 'unavailable';
-    }
+    const db = await probeDatabase(container.store);
+    const database = db.status;
     const objectStore = await container.objectStore.health();
     const healthy = database === 'ok' && objectStore.status === 'ok';
     // Without ffmpeg everything but media tasks works: say so, without failing the check.
@@ -79,6 +76,7 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
     return {
       status: healthy ? 'ok' : 'degraded',
       database,
+      ...(db.status === 'ok' ? {} : { databaseReason: db.reason }),
       metadata: container.store.kind,
       objectStore,
       media: tools.available
