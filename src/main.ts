@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { type Container, createContainer, createLogger, openMetadataStore } from './app/container.ts';
 import { startServer } from './app/lifecycle.ts';
+import { onStopSignal } from './app/stop-signals.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { type Config, envName, SETTINGS, type SettingName, type SettingSpec } from './config/schema.ts';
 import { isAppError } from './core/errors.ts';
@@ -72,29 +73,6 @@ async function warnIfStoreUnavailable(
   if (health.status !== 'ok') logger.warn({ reason: health.reason }, 'the object store does not answer');
 }
 
-/** On the first SIGINT or SIGTERM: log `message`, run `close`, and exit 0 (1 if closing failed). */
-function onStopSignal(
-  logger: ReturnType<typeof createLogger>,
-  message: string,
-  close: () => Promise<void>,
-): void {
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, message);
-    close().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-}
-
 const program = new Command()
   .name('mediahost')
   .description(
@@ -114,7 +92,7 @@ settingOptions(
   const logger = createLogger(config);
   const server = await startServer(config, { logger });
   logger.info(
-    { url: server.url, dataDir: config.dataDir, metadata: server.container.store.kind },
+    { url: server.url, dataDir: config.dataDir, metadata: server.container.store.kind, pid: process.pid },
     'mediahost is listening',
   );
   if (server.createdLibrary) printCreatedLibrary(server.createdLibrary, server.url);
