@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { type Container, createContainer, createLogger, openMetadataStore } from './app/container.ts';
 import { startServer } from './app/lifecycle.ts';
+import { describeStartFailure } from './app/start-failure.ts';
 import { onStopSignal } from './app/stop-signals.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { type Config, envName, SETTINGS, type SettingName, type SettingSpec } from './config/schema.ts';
@@ -26,13 +27,19 @@ function settingOptions(command: Command, names: readonly SettingName[]): Comman
 const ALL_SETTINGS = Object.keys(SETTINGS) as SettingName[];
 const STORE_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl', 'logLevel'];
 
+/** The settings of the command being run, for naming the one behind a failure at start. */
+let activeConfig: Config | undefined;
+
 function configFrom(options: Record<string, unknown>): Config {
   const flags: Partial<Record<SettingName, unknown>> = {};
   for (const name of ALL_SETTINGS) if (options[name] !== undefined) flags[name] = options[name];
-  return loadConfig(flags);
+  activeConfig = loadConfig(flags, process.env, (message) =>
+    process.stderr.write(`mediahost: warning: ${message}\n`),
+  );
+  return activeConfig;
 }
 
-function printCreatedLibrary(created: CreatedLibrary, url: string): void {
+function printCreatedLibrary(created: CreatedLibrary, url: string, region: string): void {
   const { library, librarySecret, accessKeyId, secretAccessKey } = created;
   const lines = [
     '',
@@ -52,12 +59,19 @@ function printCreatedLibrary(created: CreatedLibrary, url: string): void {
     'or with the COS Node SDK:',
     '',
     `  new COS({ SecretId: '${accessKeyId}', SecretKey: '${secretAccessKey}', Protocol: 'http:', Ip: '${new URL(url).host}' })`,
+    `    .putObject({ Bucket: '${library.bucket}', Region: '${region}', Key: 'photo.jpg', Body: fs.createReadStream('photo.jpg') }, console.log)`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** Exit 2 for a wrong setting or request, 1 for a failure at start (named in one line when a setting explains it). */
 function fail(err: unknown): never {
+  const described = activeConfig && describeStartFailure(err, activeConfig);
+  if (described) {
+    process.stderr.write(`mediahost: ${described}\n`);
+    process.exit(1);
+  }
   const message =
     err instanceof ConfigError || isAppError(err) ? err.message : ((err as Error)?.stack ?? String(err));
   process.stderr.write(`mediahost: ${message}\n`);
@@ -95,7 +109,7 @@ settingOptions(
     { url: server.url, dataDir: config.dataDir, metadata: server.container.store.kind, pid: process.pid },
     'mediahost is listening',
   );
-  if (server.createdLibrary) printCreatedLibrary(server.createdLibrary, server.url);
+  if (server.createdLibrary) printCreatedLibrary(server.createdLibrary, server.url, config.region);
   await warnIfStoreUnavailable(logger, server.container);
   onStopSignal(logger, 'shutting down: finishing in-flight requests', () => server.close());
 });
