@@ -33,7 +33,7 @@ let activeConfig: Config | undefined;
 function configFrom(options: Record<string, unknown>): Config {
   const flags: Partial<Record<SettingName, unknown>> = {};
   for (const name of ALL_SETTINGS) if (options[name] !== undefined) flags[name] = options[name];
-  activeConfig = loadConfig(flags, process.env, (message) =>
+  activeConfig = loadConfig(flags, undefined, (message) =>
     process.stderr.write(`mediahost: warning: ${message}\n`),
   );
   return activeConfig;

@@ -1,6 +1,7 @@
 // How `serve` and `worker` are told to stop: SIGINT or SIGTERM starts a graceful stop; a second one
 // forces a prompt exit; and under npm (`npm start`, `npx mediahost`) the exit of the launcher does
 // what its SIGTERM should have done, since npm's shell does not pass that signal on.
+import { startedByNpm } from '../config/load.ts';
 import type { Logger } from '../ports/logger.ts';
 
 /** Exit codes of a stop forced by a second signal: 128 + the signal's number, as shells report. */
@@ -18,11 +19,6 @@ export interface StopOptions {
   /** Watch the parent process and stop when it goes (default: when started by npm). */
   watchLauncher?: boolean;
   now?: () => number;
-}
-
-/** Whether this process was started by an npm script or `npx`, whose shell would orphan it. */
-export function startedByNpm(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.npm_lifecycle_event !== undefined || env.npm_command !== undefined;
 }
 
 /**

@@ -181,6 +181,11 @@ export function checkS3Settings(config: Config): void {
     throw new ConfigError('--s3-prefix: must not start with "/" nor contain "//"');
 }
 
+/** Whether this process was started by an npm script or `npx` (whose shell would orphan it on SIGTERM). */
+export function startedByNpm(env: Record<string, string | undefined> = process.env): boolean {
+  return env.npm_lifecycle_event !== undefined || env.npm_command !== undefined;
+}
+
 /** Defaults only, with overrides: what tests and tools start from. */
 export function defaultConfig(overrides: Partial<Config> = {}): Config {
   return { ...loadConfig({}, {}), ...overrides };
