@@ -251,11 +251,11 @@ export class JobRunner {
     const message = (err as Error)?.message ?? String(err);
     if (isUnavailable(err)) {
       // An outage is not the task's fault: it goes back to the queue without spending an attempt.
+      this.#o.logger.warn(
+        { jobId: job.id, reason: message },
+        'a job met an unavailable store; it will run again',
+      );
       return async () => {
-        this.#o.logger.warn(
-          { jobId: job.id, reason: message },
-          'a job met an unavailable store; it will run again',
-        );
         const now = clock.now();
         await store.jobs.release(
           job.id,
@@ -270,9 +270,9 @@ export class JobRunner {
       return () =>
         this.#end(job, owner, 'FAILED', { errorCode: failure?.code ?? 'TASK_FAILED', errorMsg: message });
     }
+    const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (job.attempts - 1));
+    this.#o.logger.warn({ err, jobId: job.id, attempt: job.attempts }, 'job failed; it will be retried');
     return async () => {
-      const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (job.attempts - 1));
-      this.#o.logger.warn({ err, jobId: job.id, attempt: job.attempts }, 'job failed; it will be retried');
       const now = clock.now();
       await store.jobs.release(
         job.id,
