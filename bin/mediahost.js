@@ -16,6 +16,17 @@
 import process from 'node:process';
 import { setFlagsFromString } from 'node:v8';
 
+// The sources are TypeScript, which Node runs without flags from 22.18 (23.6 on the 23 line). An older
+// Node would fail on the first import with ERR_UNKNOWN_FILE_EXTENSION; say what is needed instead.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (!(major > 23 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18))) {
+  process.stderr.write(
+    `mediahost: needs Node.js 22.18 or later (24 recommended) to run its TypeScript sources; ${process.execPath} is ${process.version}. ` +
+      'npm start and npx mediahost use the Node.js 24 that npm installs with mediahost (node_modules/.bin/node).\n',
+  );
+  process.exit(1);
+}
+
 // A 1 MiB semi-space: with the hashing and writes of 2026-11-22 it peaked ~9 MiB lower than 2 MiB on
 // a 5 GiB upload at the same CPU per GiB (bench/README.md).
 const START_FLAGS = ['--max-semi-space-size=1'];

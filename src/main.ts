@@ -5,15 +5,23 @@ import { type Container, createContainer, openMetadataStore } from './app/contai
 import { createLogger } from './app/create-logger.ts';
 import { startServer } from './app/lifecycle.ts';
 import { redactSecrets } from './app/redact.ts';
+import { describeStartFailure } from './app/start-failure.ts';
+import { onStopSignal } from './app/stop-signals.ts';
 import { mediahostVersion } from './app/version.ts';
 import { registerLibraryCommands } from './cli/library-commands.ts';
-import { ALL_SETTINGS, configFrom, STORE_SETTINGS, settingOptions } from './cli/settings-options.ts';
+import {
+  ALL_SETTINGS,
+  activeConfig,
+  configFrom,
+  STORE_SETTINGS,
+  settingOptions,
+} from './cli/settings-options.ts';
 import { ConfigError } from './config/load.ts';
 import { loggableConfig } from './config/loggable-config.ts';
 import { isAppError } from './core/errors.ts';
 import type { CreatedLibrary } from './core/libraries/library-service.ts';
 
-function printCreatedLibrary(created: CreatedLibrary, url: string): void {
+function printCreatedLibrary(created: CreatedLibrary, url: string, region: string): void {
   const { library, librarySecret, accessKeyId, secretAccessKey } = created;
   const lines = [
     '',
@@ -33,12 +41,20 @@ function printCreatedLibrary(created: CreatedLibrary, url: string): void {
     'or with the COS Node SDK:',
     '',
     `  new COS({ SecretId: '${accessKeyId}', SecretKey: '${secretAccessKey}', Protocol: 'http:', Ip: '${new URL(url).host}' })`,
+    `    .putObject({ Bucket: '${library.bucket}', Region: '${region}', Key: 'photo.jpg', Body: fs.createReadStream('photo.jpg') }, console.log)`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** Exit 2 for a wrong setting or request, 1 for a failure at start (named in one line when a setting explains it). */
 function fail(err: unknown): never {
+  const config = activeConfig();
+  const described = config && describeStartFailure(err, config);
+  if (described) {
+    process.stderr.write(`mediahost: ${described}\n`);
+    process.exit(1);
+  }
   const message =
     err instanceof ConfigError || isAppError(err) ? err.message : ((err as Error)?.stack ?? String(err));
   // A failed start may quote a database URL or a signed request: the same masking as the log.
@@ -53,29 +69,6 @@ async function warnIfStoreUnavailable(
 ): Promise<void> {
   const health = await container.objectStore.health();
   if (health.status !== 'ok') logger.warn({ reason: health.reason }, 'the object store does not answer');
-}
-
-/** On the first SIGINT or SIGTERM: log `message`, run `close`, and exit 0 (1 if closing failed). */
-function onStopSignal(
-  logger: ReturnType<typeof createLogger>,
-  message: string,
-  close: () => Promise<void>,
-): void {
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, message);
-    close().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 const program = new Command()
@@ -104,10 +97,11 @@ settingOptions(
       version: mediahostVersion(),
       dataDir: config.dataDir,
       metadata: server.container.store.kind,
+      pid: process.pid,
     },
     'mediahost is listening',
   );
-  if (server.createdLibrary) printCreatedLibrary(server.createdLibrary, server.url);
+  if (server.createdLibrary) printCreatedLibrary(server.createdLibrary, server.url, config.region);
   await warnIfStoreUnavailable(logger, server.container);
   onStopSignal(logger, 'shutting down: finishing in-flight requests', () => server.close());
 });

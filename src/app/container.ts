@@ -85,9 +85,13 @@ function keepAliveFor(graceMs: number): number {
 /** Bodies declared smaller than this are hashed on the main thread. */
 const INLINE_HASH_BELOW = 256 * 1024;
 
-export async function openMetadataStore(config: Config): Promise<MetadataStore> {
+export async function openMetadataStore(config: Config, logger?: PinoLogger): Promise<MetadataStore> {
   return config.databaseUrl !== ''
-    ? openPostgresStore({ url: config.databaseUrl })
+    ? openPostgresStore({
+        url: config.databaseUrl,
+        onConnectionError: (err) =>
+          logger?.warn({ reason: err.message }, 'a database connection broke; the pool reconnects'),
+      })
     : openSqliteStore({ path: sqlitePathFor(config.dataDir) });
 }
 
@@ -111,7 +115,7 @@ export async function createContainer(
   // statfs needs the directory; with PostgreSQL and S3 nothing else may have made it yet.
   await mkdir(config.dataDir, { recursive: true });
   const disk = new StatfsDiskSpace(config.dataDir, config.diskReserveMib * 1024 * 1024);
-  const store = await openMetadataStore(config);
+  const store = await openMetadataStore(config, logger);
   if (store.migrationsApplied.length > 0)
     logger.info({ migrations: store.migrationsApplied }, 'applied database migrations');
   const hashPool = new HashPool();

@@ -11,6 +11,7 @@ import { smhApiPlugin } from '../surfaces/smh/plugin.ts';
 import { vodApiPlugin, vodNotFound } from '../surfaces/vod/plugin.ts';
 import { bodyTimeoutHook } from './body-timeout.ts';
 import type { Container } from './container.ts';
+import { probeDatabase } from './database-health.ts';
 import { requestLogger } from './request-log.ts';
 import {
   clientErrorHandler,
@@ -58,12 +59,8 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
   app.setErrorHandler(rootErrorHandler(config.vhostSuffixes));
 
   app.get('/healthz', async (_request, reply) => {
-    let database = 'ok';
-    try {
-      await container.store.settings.get('appId');
-    } catch {
-      database = 'unavailable';
-    }
+    const db = await probeDatabase(container.store);
+    const database = db.status;
     const objectStore = await container.objectStore.health();
     // Below the reserve uploads are refused: the node is not ready for them (docs/adr/0001 §18).
     const disk = await diskHealth(container.disk);
@@ -75,6 +72,7 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
       status: healthy ? 'ok' : 'degraded',
       version: mediahostVersion(),
       database,
+      ...(db.status === 'ok' ? {} : { databaseReason: db.reason }),
       metadata: container.store.kind,
       objectStore,
       disk,

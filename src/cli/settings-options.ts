@@ -27,8 +27,16 @@ export const STORAGE_SETTINGS: SettingName[] = [
   ...ALL_SETTINGS.filter((name) => name === 'blob' || name.startsWith('s3')),
 ];
 
+/** The settings of the command being run, for naming the one behind a failure at start. */
+let lastConfig: Config | undefined;
+
+export const activeConfig = (): Config | undefined => lastConfig;
+
 export function configFrom(options: Record<string, unknown>): Config {
   const flags: Partial<Record<SettingName, unknown>> = {};
   for (const name of ALL_SETTINGS) if (options[name] !== undefined) flags[name] = options[name];
-  return loadConfig(flags);
+  lastConfig = loadConfig(flags, undefined, (message) =>
+    process.stderr.write(`mediahost: warning: ${message}\n`),
+  );
+  return lastConfig;
 }

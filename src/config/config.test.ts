@@ -85,6 +85,81 @@ describe('configuration', () => {
     assert.equal(loadConfig({ s3Endpoint: 'nonsense' }, {}).blob, 'fs');
   });
 
+  it('refuses values out of range, empty values without a meaning, and parts that cannot fit', () => {
+    assert.throws(() => loadConfig({ port: '65536' }, {}), /--port: 65536 is above 65535/);
+    assert.equal(loadConfig({ port: '65535' }, {}).port, 65535);
+    assert.throws(
+      () => loadConfig({}, { MEDIAHOST_FS_DIRECT_IO: '' }),
+      /MEDIAHOST_FS_DIRECT_IO: "" is not a boolean/,
+    );
+    assert.throws(() => loadConfig({ cosRequireConsecutiveParts: ' ' }, {}), /not a boolean/);
+    assert.throws(() => loadConfig({}, { MEDIAHOST_DATA_DIR: '' }), /MEDIAHOST_DATA_DIR: must not be empty/);
+    assert.throws(() => loadConfig({ host: '' }, {}), /--host: must not be empty/);
+    assert.throws(() => loadConfig({ ffmpegPath: ' ' }, {}), /--ffmpeg-path: must not be empty/);
+    assert.throws(
+      () => loadConfig({ maxPartSize: String(4 * 1024 * 1024) }, {}),
+      /--min-part-size-s3 \(MEDIAHOST_MIN_PART_SIZE_S3\): 5242880 is larger than --max-part-size/,
+    );
+    assert.equal(loadConfig({ maxPartSize: String(5 * 1024 * 1024) }, {}).maxPartSize, 5 * 1024 * 1024);
+  });
+
+  it('accepts CORS origins as browsers send them, and refuses anything else', () => {
+    const origins = ['*', 'https://app.example.test', 'http://localhost:3000', 'https://*.example.test'];
+    assert.deepEqual(loadConfig({ corsOrigins: origins.join(',') }, {}).corsOrigins, origins);
+    assert.deepEqual(loadConfig({}, { MEDIAHOST_CORS_ORIGINS: '' }).corsOrigins, []);
+    for (const bad of [
+      'https://app.example.test/',
+      'app.example.test',
+      'ftp://x.test',
+      'https://x.test/path',
+    ]) {
+      assert.throws(
+        () => loadConfig({ corsOrigins: bad }, {}),
+        (err: Error) => err instanceof ConfigError && err.message.includes(`"${bad}" is not an origin`),
+        bad,
+      );
+    }
+  });
+
+  it('checks the S3 region with --blob s3', () => {
+    const env = {
+      MEDIAHOST_BLOB: 's3',
+      MEDIAHOST_S3_BUCKET: 'media',
+      MEDIAHOST_S3_ACCESS_KEY_ID: 'AK',
+      MEDIAHOST_S3_SECRET_ACCESS_KEY: 'SK',
+    };
+    assert.equal(loadConfig({ s3Region: 'ap-guangzhou' }, env).s3Region, 'ap-guangzhou');
+    assert.throws(
+      () => loadConfig({ s3Region: 'US East' }, env),
+      /--s3-region: "US East" is not a region name/,
+    );
+    assert.throws(() => loadConfig({ s3Region: '' }, env), /--s3-region: must not be empty/);
+  });
+
+  it('warns about variables that are no setting and about s3-* settings without --blob s3', () => {
+    const warnings: string[] = [];
+    const config = loadConfig(
+      { s3Bucket: 'media' },
+      {
+        MEDIAHOST_PROT: '9000',
+        MEDIAHOST_SOMETHING_ELSE: '1',
+        MEDIAHOST_NO_V8_FLAGS: '1',
+        MEDIAHOST_S3_REGION: 'eu-west-1',
+        PATH: '/usr/bin',
+      },
+      (message) => warnings.push(message),
+    );
+    assert.equal(config.port, 8080);
+    assert.deepEqual(warnings, [
+      'MEDIAHOST_PROT is not a mediahost setting and is ignored (did you mean MEDIAHOST_PORT?)',
+      'MEDIAHOST_SOMETHING_ELSE is not a mediahost setting and is ignored',
+      '--s3-region (MEDIAHOST_S3_REGION), --s3-bucket (MEDIAHOST_S3_BUCKET) are ignored with --blob fs; add --blob s3 (MEDIAHOST_BLOB=s3) to use the store',
+    ]);
+    const quiet: string[] = [];
+    loadConfig({}, { MEDIAHOST_PORT: '9000', MEDIAHOST_NO_V8_FLAGS: '1' }, (m) => quiet.push(m));
+    assert.deepEqual(quiet, []);
+  });
+
   it('every setting has a flag, a MEDIAHOST_ variable and a description', () => {
     for (const spec of Object.values(SETTINGS as Record<string, SettingSpec>)) {
       assert.match(envName(spec), /^MEDIAHOST_[A-Z0-9_]+$/);

@@ -9,11 +9,20 @@ function shownDefault(spec: SettingSpec): string {
   return `\`${String(spec.default)}\``;
 }
 
+/** The accepted range of an integer, or that a string must not be empty. */
+function bounds(spec: SettingSpec): string {
+  if (spec.nonEmpty) return ' Must not be empty.';
+  if (spec.type !== 'integer') return '';
+  if (spec.min !== undefined && spec.max !== undefined) return ` Range: ${spec.min} to ${spec.max}.`;
+  if (spec.min !== undefined) return ` Minimum: ${spec.min}.`;
+  return '';
+}
+
 export function renderConfigurationDoc(): string {
   const rows = Object.values(SETTINGS as Record<string, SettingSpec>).map((spec) => {
     const choices = spec.choices ? ` One of: ${spec.choices.map((c) => `\`${c}\``).join(', ')}.` : '';
     const secret = spec.secret ? ' Secret: logged as `[REDACTED]`.' : '';
-    return `| \`--${spec.flag}\` | \`${envName(spec)}\` | ${spec.type} | ${shownDefault(spec)} | ${spec.description}${choices}${secret} |`;
+    return `| \`--${spec.flag}\` | \`${envName(spec)}\` | ${spec.type} | ${shownDefault(spec)} | ${spec.description}${choices}${bounds(spec)}${secret} |`;
   });
   return [
     '# Configuration',
@@ -21,8 +30,10 @@ export function renderConfigurationDoc(): string {
     '<!-- Generated from src/config/schema.ts by `npm run docs`; edit the schema, not this file. -->',
     '',
     'Every setting can be given as a command-line flag or as an environment variable. A flag wins over',
-    'the variable, and the variable over the default. Booleans accept `true/false`, `1/0`, `yes/no`;',
-    'lists are comma-separated. `mediahost serve --help` prints the same table.',
+    'the variable, and the variable over the default. Booleans accept `true/false`, `1/0`, `yes/no`',
+    '(an empty value is an error); lists are comma-separated. `mediahost serve --help` prints the same',
+    'table. A value out of range stops the start with a message naming the setting; a `MEDIAHOST_*`',
+    'variable that is no setting, and `s3-*` settings given without `--blob s3`, are warned about.',
     '',
     '`serve` and `worker` log their version and the effective configuration when they start; settings',
     'marked secret are logged as `[REDACTED]` (a URL keeps its scheme, user, host, port and path, without its',

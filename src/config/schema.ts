@@ -11,6 +11,10 @@ export interface SettingSpec {
   readonly description: string;
   /** Smallest accepted value for integers. */
   readonly min?: number;
+  /** Largest accepted value for integers. */
+  readonly max?: number;
+  /** For strings: an empty value is an error rather than a choice (no meaningful empty value). */
+  readonly nonEmpty?: boolean;
   readonly choices?: readonly string[];
   /** Holds a secret (a password, a key): hidden where the configuration is logged (loggable-config.ts). */
   readonly secret?: boolean;
@@ -23,6 +27,7 @@ export const SETTINGS = {
   host: {
     flag: 'host',
     type: 'string',
+    nonEmpty: true,
     default: '127.0.0.1',
     description: 'Address the HTTP server binds to.',
   },
@@ -31,11 +36,13 @@ export const SETTINGS = {
     type: 'integer',
     default: 8080,
     min: 0,
+    max: 65_535,
     description: 'TCP port of the HTTP server (0 picks a free port).',
   },
   dataDir: {
     flag: 'data-dir',
     type: 'string',
+    nonEmpty: true,
     default: './data',
     description: 'Directory holding the SQLite database and the stored bytes in embedded mode.',
   },
@@ -108,6 +115,7 @@ export const SETTINGS = {
   s3Region: {
     flag: 's3-region',
     type: 'string',
+    nonEmpty: true,
     default: 'us-east-1',
     description: 'Region the store signs with.',
   },
@@ -162,6 +170,7 @@ export const SETTINGS = {
   region: {
     flag: 'region',
     type: 'string',
+    nonEmpty: true,
     default: 'local',
     description:
       'Region name reported by the object API (bucket location, ListBuckets). Clients may sign with any region.',
@@ -298,12 +307,14 @@ export const SETTINGS = {
   ffmpegPath: {
     flag: 'ffmpeg-path',
     type: 'string',
+    nonEmpty: true,
     default: 'ffmpeg',
     description: 'The ffmpeg executable (a name looked up on PATH, or a path).',
   },
   ffprobePath: {
     flag: 'ffprobe-path',
     type: 'string',
+    nonEmpty: true,
     default: 'ffprobe',
     description: 'The ffprobe executable (a name looked up on PATH, or a path).',
   },

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KyselyMetadataStore } from '../adapters/metadata/kysely-metadata-store.ts';
 import { openSqliteStore } from '../adapters/metadata/sqlite/store.ts';
+import { AppError } from '../core/errors.ts';
 import type { LibraryId } from '../core/ids.ts';
 import { newJobRecord } from '../core/jobs/job-record.ts';
 import { silentLogger } from '../ports/logger.ts';
@@ -158,5 +159,46 @@ describe('JobRunner', { timeout: 180_000 }, () => {
     assert.equal(handed?.state, 'WAITING');
     assert.equal(handed?.attempts, 0, 'the attempt is refunded');
     assert.equal(handed?.leaseOwner, null);
+  });
+
+  it('a run that ends while the database is unavailable is recorded once it is back, not run again', async () => {
+    const job = waitingJob('outage', clock.now());
+    await store.jobs.insert(job);
+    const runs: Run[] = [];
+    let down = false;
+    let refused = 0;
+    const unavailable = (): never => {
+      refused++;
+      throw new AppError('ServiceUnavailable', 'The metadata database is unavailable; retry later.');
+    };
+    const base = withJobs(store, {
+      heartbeat: (...args) => (down ? unavailable() : store.jobs.heartbeat(...args)),
+      claim: (input) => (down ? unavailable() : store.jobs.claim(input)),
+    });
+    const runner = new JobRunner({
+      store: { ...base, transaction: (fn) => (down ? unavailable() : store.transaction(fn)) },
+      clock,
+      logger: silentLogger,
+      handlers: { outage: blockingHandler(runs) },
+      concurrency: 1,
+      leaseMs: LEASE_MS,
+      pollMs: 10,
+    });
+    runner.start();
+    try {
+      await until(() => runs.length === 1, 5000, 'the run');
+      down = true;
+      runs[0]!.finish();
+      await until(() => refused >= 3, 10_000, 'tries to record the end');
+      assert.equal((await store.jobs.get(job.id))?.state, 'PROCESSING');
+      down = false;
+      await until(async () => (await store.jobs.get(job.id))?.state === 'SUCCEED', 10_000, 'the job ending');
+      const ended = await store.jobs.get(job.id);
+      assert.equal(runs.length, 1, 'the job ran once');
+      assert.equal(ended?.attempts, 1);
+      assert.deepEqual(ended?.result, { run: 1 });
+    } finally {
+      await runner.stop();
+    }
   });
 });

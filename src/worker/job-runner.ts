@@ -2,7 +2,10 @@
 // heartbeats, and ends it SUCCEED, FAILED or CANCEL, or hands it back for a retry with backoff. A
 // heartbeat that finds the job no longer ours (each claim holds its own lease owner), or a forced cancel
 // requested, aborts the handler. On stop, running jobs are aborted and handed back without spending an
-// attempt. Leases of vanished workers are reclaimed by whichever runner notices first.
+// attempt. Leases of vanished workers are reclaimed by whichever runner notices first. While the
+// database is unavailable the runner backs off, and keeps the outcome of a finished run until it can
+// record it, so an outage neither loses a task nor runs it again.
+import { isAppError } from '../core/errors.ts';
 import { randomString } from '../core/ids.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -55,6 +58,13 @@ type StopReason = 'cancel' | 'lost' | 'shutdown';
 
 const BACKOFF_BASE_MS = 2000;
 const BACKOFF_MAX_MS = 60_000;
+/** Longest wait between two tries of an unavailable database. */
+const UNAVAILABLE_MAX_WAIT_MS = 5000;
+
+/** The database (or the object store) cannot be reached now: not the task's fault, try again later. */
+function isUnavailable(err: unknown): boolean {
+  return isAppError(err) && err.code === 'ServiceUnavailable';
+}
 
 export class JobRunner {
   readonly #o: JobRunnerOptions;
@@ -64,6 +74,8 @@ export class JobRunner {
   #loops: Promise<void>[] = [];
   #lastReclaim = 0;
   #claims = 0;
+  /** Consecutive failures to reach the database, shared by the slots (for backoff and logging). */
+  #outage = 0;
 
   constructor(options: JobRunnerOptions) {
     this.#o = options;
@@ -142,14 +154,55 @@ export class JobRunner {
         // claims the job again, the first run's heartbeat must find it no longer its own.
         const owner = `${this.#workerId}/${++this.#claims}`;
         const job = await this.#o.store.jobs.claim({ kinds, owner, leaseUntil: now + this.#o.leaseMs, now });
+        this.#reachable();
         if (!job) {
           await this.#sleep(this.#o.pollMs);
           continue;
         }
         await this.#run(job, owner);
       } catch (err) {
-        this.#o.logger.error({ err }, 'job runner loop failed; retrying');
-        await this.#sleep(this.#o.pollMs);
+        if (!isUnavailable(err)) this.#o.logger.error({ err }, 'job runner loop failed; retrying');
+        await this.#sleep(isUnavailable(err) ? this.#unreachable(err) : this.#o.pollMs);
+      }
+    }
+  }
+
+  /** Notes a failure to reach the database; returns how long to wait before the next try. */
+  #unreachable(err: unknown): number {
+    if (this.#outage++ === 0) {
+      const reason =
+        (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : undefined;
+      this.#o.logger.warn({ reason }, 'the database is unavailable; the job runner waits for it');
+    }
+    return Math.min(UNAVAILABLE_MAX_WAIT_MS, this.#o.pollMs * 2 ** Math.min(this.#outage, 10));
+  }
+
+  #reachable(): void {
+    if (this.#outage === 0) return;
+    this.#outage = 0;
+    this.#o.logger.info({ workerId: this.#workerId }, 'the database is back; the job runner resumes');
+  }
+
+  /**
+   * Records the outcome of a run, trying again while the database is unavailable: the run's work is
+   * done, and running it again after the outage would repeat it. The heartbeats go on meanwhile, so the
+   * lease holds once the database is back. On stop the outcome is dropped; the lease lapses and the
+   * job runs again elsewhere.
+   */
+  async #record(job: JobRecord, outcome: () => Promise<void>): Promise<void> {
+    for (;;) {
+      try {
+        await outcome();
+        this.#reachable();
+        return;
+      } catch (err) {
+        if (!isUnavailable(err)) throw err;
+        const wait = this.#unreachable(err);
+        if (this.#stopping.signal.aborted) {
+          this.#o.logger.warn({ jobId: job.id }, 'stopping during a database outage; the job will run again');
+          return;
+        }
+        await this.#sleep(wait);
       }
     }
   }
@@ -170,6 +223,66 @@ export class JobRunner {
     else this.#o.logger.warn({ jobId: job.id, state }, 'the job was no longer ours when it ended');
   }
 
+  /** What to record for a run that threw (or was stopped): `reason` says why it was aborted, if it was. */
+  #afterFailure(
+    job: JobRecord,
+    owner: string,
+    err: unknown,
+    reason: StopReason | undefined,
+  ): () => Promise<void> {
+    const { store, clock } = this.#o;
+    if (reason === 'cancel') {
+      return () =>
+        this.#end(job, owner, 'CANCEL', {
+          errorCode: 'CANCELLED',
+          errorMsg: 'The task was stopped on request.',
+        });
+    }
+    if (reason === 'shutdown') {
+      return async () => {
+        const now = clock.now();
+        await store.jobs.release(job.id, owner, { runAfter: now, refundAttempt: true }, now);
+      };
+    }
+    if (reason === 'lost') {
+      return async () =>
+        this.#o.logger.warn({ jobId: job.id }, 'lost the lease of a running job; it runs elsewhere');
+    }
+    const message = (err as Error)?.message ?? String(err);
+    if (isUnavailable(err)) {
+      // An outage is not the task's fault: it goes back to the queue without spending an attempt.
+      this.#o.logger.warn(
+        { jobId: job.id, reason: message },
+        'a job met an unavailable store; it will run again',
+      );
+      return async () => {
+        const now = clock.now();
+        await store.jobs.release(
+          job.id,
+          owner,
+          { runAfter: now + BACKOFF_BASE_MS, refundAttempt: true },
+          now,
+        );
+      };
+    }
+    const failure = err instanceof JobFailure ? err : undefined;
+    if (failure?.retryable === false || job.attempts >= job.maxAttempts) {
+      return () =>
+        this.#end(job, owner, 'FAILED', { errorCode: failure?.code ?? 'TASK_FAILED', errorMsg: message });
+    }
+    const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (job.attempts - 1));
+    this.#o.logger.warn({ err, jobId: job.id, attempt: job.attempts }, 'job failed; it will be retried');
+    return async () => {
+      const now = clock.now();
+      await store.jobs.release(
+        job.id,
+        owner,
+        { runAfter: now + backoff, refundAttempt: false, errorMsg: message },
+        now,
+      );
+    };
+  }
+
   async #run(job: JobRecord, owner: string): Promise<void> {
     const { store, clock, leaseMs } = this.#o;
     const controller = new AbortController();
@@ -187,13 +300,19 @@ export class JobRunner {
     };
     const timer = setInterval(
       () => {
-        beat().catch((err) => this.#o.logger.warn({ err, jobId: job.id }, 'heartbeat failed'));
+        beat().catch((err) =>
+          this.#o.logger.warn(
+            isUnavailable(err) ? { jobId: job.id, reason: (err as Error).message } : { err, jobId: job.id },
+            'heartbeat failed',
+          ),
+        );
       },
       Math.max(200, Math.floor(leaseMs / 3)),
     );
     if (job.cancelRequested) controller.abort('cancel' satisfies StopReason);
     const handler = this.#o.handlers[job.kind]!;
     this.#o.logger.info({ jobId: job.id, kind: job.kind, attempt: job.attempts, owner }, 'job started');
+    let outcome: () => Promise<void>;
     try {
       const result = await handler.run({
         job,
@@ -203,41 +322,13 @@ export class JobRunner {
         },
       });
       if (controller.signal.aborted) throw new Error('stopped');
-      await this.#end(job, owner, 'SUCCEED', { result: result ?? null, progress: 100 });
+      outcome = () => this.#end(job, owner, 'SUCCEED', { result: result ?? null, progress: 100 });
     } catch (err) {
       const reason = controller.signal.aborted ? (controller.signal.reason as StopReason) : undefined;
-      const now = clock.now();
-      if (reason === 'cancel') {
-        await this.#end(job, owner, 'CANCEL', {
-          errorCode: 'CANCELLED',
-          errorMsg: 'The task was stopped on request.',
-        });
-      } else if (reason === 'shutdown') {
-        await store.jobs.release(job.id, owner, { runAfter: now, refundAttempt: true }, now);
-      } else if (reason === 'lost') {
-        this.#o.logger.warn({ jobId: job.id }, 'lost the lease of a running job; it runs elsewhere');
-      } else {
-        const failure = err instanceof JobFailure ? err : undefined;
-        const message = (err as Error)?.message ?? String(err);
-        if (failure?.retryable === false || job.attempts >= job.maxAttempts) {
-          await this.#end(job, owner, 'FAILED', {
-            errorCode: failure?.code ?? 'TASK_FAILED',
-            errorMsg: message,
-          });
-        } else {
-          const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (job.attempts - 1));
-          this.#o.logger.warn(
-            { err, jobId: job.id, attempt: job.attempts },
-            'job failed; it will be retried',
-          );
-          await store.jobs.release(
-            job.id,
-            owner,
-            { runAfter: now + backoff, refundAttempt: false, errorMsg: message },
-            now,
-          );
-        }
-      }
+      outcome = this.#afterFailure(job, owner, err, reason);
+    }
+    try {
+      await this.#record(job, outcome);
     } finally {
       clearInterval(timer);
       // A run that lost its lease to another slot here must not unregister that slot's run.

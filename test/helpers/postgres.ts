@@ -26,6 +26,13 @@ export interface PostgresServer {
    * happened before the call (a backend exits a moment after its client goes).
    */
   connectionsTo(url: string): Promise<number>;
+  /** Terminates every client backend connected to the database of `url` (pg_terminate_backend). */
+  terminateConnections(url: string): Promise<number>;
+  /**
+   * Fast shutdown, then the same data dir started again on the same port, like an operator's restart.
+   * `whileDown` runs between the two, while nothing listens.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   /** Fast shutdown (SIGINT), wait for exit, remove the temp dir. */
   stop(): Promise<void>;
 }
@@ -263,8 +270,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   try {
     if (user) chownSync(root, user.uid, user.gid);
     await runInitdb(binaries.initdb, dataDir, root, user);
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
+    const launch = (port: number) => {
       const child = spawn(
         binaries.postgres,
         [
@@ -282,12 +288,17 @@ export async function startPostgres(): Promise<PostgresServer> {
       // If the test process dies without stop(), do not leave a server behind.
       const killOnExit = () => child.kill('SIGQUIT');
       process.once('exit', killOnExit);
+      return { child, output, forget: () => process.off('exit', killOnExit) };
+    };
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      let { child, output, forget } = launch(port);
       const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
       try {
         await waitReady(child, url, output);
       } catch (err) {
         await stopChild(child).catch(() => child.kill('SIGKILL'));
-        process.off('exit', killOnExit);
+        forget();
         // Another process may have taken the port between freePort() and bind: try another one.
         if (attempt < START_ATTEMPTS && /could not bind|already in use/i.test(output())) continue;
         throw err;
@@ -308,7 +319,9 @@ export async function startPostgres(): Promise<PostgresServer> {
       };
       return {
         url,
-        pid: child.pid!,
+        get pid() {
+          return child.pid!;
+        },
         async createDatabase() {
           const name = `test_${process.pid}_${++databases}`;
           await admin((client) => client.query(`CREATE DATABASE ${name}`));
@@ -317,6 +330,29 @@ export async function startPostgres(): Promise<PostgresServer> {
         connectionsTo(databaseUrl) {
           return settledConnections(admin, decodeURIComponent(new URL(databaseUrl).pathname.slice(1)));
         },
+        terminateConnections(databaseUrl) {
+          const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+          return admin(async (client) => {
+            const { rows } = await client.query<{ n: number }>(
+              `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+               WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = $1`,
+              [name],
+            );
+            return rows[0]?.n ?? 0;
+          });
+        },
+        async restart(whileDown) {
+          await stopChild(child);
+          forget();
+          await whileDown?.();
+          ({ child, output, forget } = launch(port));
+          try {
+            await waitReady(child, url, output);
+          } catch (err) {
+            await stopChild(child).catch(() => child.kill('SIGKILL'));
+            throw err;
+          }
+        },
         async stop() {
           try {
             // pg's Pool#end() resolves before its sockets close; a shutdown in that moment sends the
@@ -324,7 +360,7 @@ export async function startPostgres(): Promise<PostgresServer> {
             if (child.exitCode === null) await settledConnections(admin).catch(() => {});
             await stopChild(child);
           } finally {
-            process.off('exit', killOnExit);
+            forget();
             rmSync(root, { recursive: true, force: true });
           }
         },

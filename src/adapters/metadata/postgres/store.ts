@@ -8,6 +8,7 @@ import { KyselyMetadataStore } from '../kysely-metadata-store.ts';
 import { type MigrationSession, type MigrationTarget, migrate, readMigrations } from '../migrations.ts';
 import type { Database } from '../tables.ts';
 import { PgliteDialect } from './pglite-dialect.ts';
+import { unavailableAware } from './unavailable-dialect.ts';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
 /** Arbitrary constant naming mediahost's migration lock among advisory locks. */
@@ -62,18 +63,31 @@ const int8AsNumber = (value: string): number => Number(value);
 export interface PostgresStoreOptions {
   url: string;
   poolSize?: number;
+  /** Told about connections that broke (a restart, a terminated backend); the pool replaces them. */
+  onConnectionError?: (err: Error) => void;
 }
+
+/** How long a request waits for a connection before it fails with 503 (the database may be gone). */
+const CONNECT_TIMEOUT_MS = 5000;
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<KyselyMetadataStore> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // Detects a peer that vanished without closing (a failover) on idle connections.
+    keepAlive: true,
     // BIGINT columns hold milliseconds and byte counts, all below 2^53.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === 20 ? int8AsNumber : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // Without these listeners a connection that breaks (idle in the pool, or checked out between two
+  // statements) emits an unhandled 'error' and ends the process; the pool drops it and connects anew.
+  // An idle one is reported by the pool; a checked-out one by the statement that finds it broken.
+  pool.on('error', (err) => options.onConnectionError?.(err));
+  pool.on('connect', (client) => client.on('error', () => {}));
   let migrationsApplied: string[];
   try {
     const client = await pool.connect();
@@ -86,7 +100,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await pool.end();
     throw err;
   }
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Database>({ dialect: unavailableAware(new PostgresDialect({ pool })) });
   return new KyselyMetadataStore({
     kind: 'postgres',
     db: kysely,
