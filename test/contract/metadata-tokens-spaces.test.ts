@@ -157,6 +157,40 @@ describeEachDatabase('TokenRepo, SpaceRepo and QuotaRepo contract', (ctx) => {
       assert.equal(full[0]?.userId, 'even', 'full records');
     });
 
+    it('list by prefix and marker finds every space once, also where text collates by language', async () => {
+      // glibc's en_US.UTF-8, the default of many PostgreSQL installations, ignores "-" when it sorts:
+      // there "b1" comes between "b-" and "b-2". Elsewhere the suite's own database.
+      const database = ctx.impl.localeDatabase
+        ? await ctx.impl.localeDatabase('en-US-u-ka-shifted')
+        : ctx.database;
+      const store = database === ctx.database ? ctx.store : await database.open();
+      try {
+        const library = newLibraryId();
+        for (const id of ['b1', 'b-2', 'ba', 'b-3', 'c-1', 'b-'])
+          await store.spaces.insert(spaceRecord(library, { id }));
+        const pages = async (prefix: string | undefined, limit: number) => {
+          const ids: string[] = [];
+          for (let after = ''; ; ) {
+            const page = await store.spaces.list(library, { after, limit, ...(prefix ? { prefix } : {}) });
+            ids.push(...page.map((s) => s.id));
+            if (page.length < limit) return ids;
+            after = page.at(-1)!.id;
+          }
+        };
+        for (const limit of [1, 2, 100]) {
+          assert.deepEqual(
+            (await pages('b-', limit)).sort(),
+            ['b-', 'b-2', 'b-3'],
+            `prefix, pages of ${limit}`,
+          );
+          assert.deepEqual((await pages('b', limit)).sort(), ['b-', 'b-2', 'b-3', 'b1', 'ba']);
+          assert.deepEqual((await pages(undefined, limit)).sort(), ['b-', 'b-2', 'b-3', 'b1', 'ba', 'c-1']);
+        }
+      } finally {
+        if (store !== ctx.store) await store.close();
+      }
+    });
+
     it('count and delete concern one space of one library', async () => {
       const library = newLibraryId();
       const [a, b] = [spaceRecord(library), spaceRecord(library)];

@@ -41,6 +41,11 @@ export interface DatabaseImplementation {
   setUp(): Promise<void>;
   tearDown(): Promise<void>;
   database(): Promise<TestDatabase>;
+  /**
+   * A database whose text columns collate by an ICU locale unless the schema says otherwise, as a
+   * server initialised under a language locale makes them; only where the database has collations.
+   */
+  localeDatabase?: (icuLocale: string) => Promise<TestDatabase>;
 }
 
 function sqliteImplementation(): DatabaseImplementation {
@@ -102,26 +107,29 @@ function postgresImplementation(): DatabaseImplementation {
     async tearDown() {
       await server?.stop();
     },
-    async database() {
-      const url = await server!.createDatabase();
-      return {
-        open: () => openPostgresStore({ url, poolSize: 8 }),
-        openHandles: () => server!.connectionsTo(url),
-        async apart(count, task) {
-          const opened = await Promise.allSettled(
-            Array.from({ length: count }, () => openPostgresStore({ url, poolSize: 2 })),
-          );
-          try {
-            for (const s of opened) if (s.status === 'rejected') throw s.reason;
-            const stores = opened.map((s) => (s as PromiseFulfilledResult<KyselyMetadataStore>).value);
-            return await Promise.all(stores.map((store, i) => runTask(store, task, i)));
-          } finally {
-            for (const s of opened) if (s.status === 'fulfilled') await s.value.close();
-          }
-        },
-      };
-    },
+    database: () => postgresDatabase(),
+    localeDatabase: (icuLocale) => postgresDatabase({ icuLocale }),
   };
+
+  async function postgresDatabase(options: { icuLocale?: string } = {}): Promise<TestDatabase> {
+    const url = await server!.createDatabase(options);
+    return {
+      open: () => openPostgresStore({ url, poolSize: 8 }),
+      openHandles: () => server!.connectionsTo(url),
+      async apart(count, task) {
+        const opened = await Promise.allSettled(
+          Array.from({ length: count }, () => openPostgresStore({ url, poolSize: 2 })),
+        );
+        try {
+          for (const s of opened) if (s.status === 'rejected') throw s.reason;
+          const stores = opened.map((s) => (s as PromiseFulfilledResult<KyselyMetadataStore>).value);
+          return await Promise.all(stores.map((store, i) => runTask(store, task, i)));
+        } finally {
+          for (const s of opened) if (s.status === 'fulfilled') await s.value.close();
+        }
+      },
+    };
+  }
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the task's input type is checked by ApartTask at the call
