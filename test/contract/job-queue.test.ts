@@ -1,6 +1,7 @@
 // Contract suite of the job queue (JobRepo in src/ports/metadata-store.ts), run against SQLite, PGlite and a
 // real PostgreSQL server: claim order and filters, one winner for every race (claims, cancel against claim,
-// reclaim against heartbeat), owner-conditional transitions, lease expiry, listing and lookup by asset.
+// reclaim against heartbeat and finish), owner-conditional transitions, lease expiry, requested cancels,
+// listing and lookup by asset.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KyselyMetadataStore } from '../../src/adapters/metadata/kysely-metadata-store.ts';
@@ -472,6 +473,67 @@ for (const impl of implementations) {
           );
           assert.equal((await store.jobs.get(job.id))?.state, owned ? 'PROCESSING' : 'WAITING');
         }
+      });
+
+      it('racing the finish of an expired lease: either the run ends as it finished or it is requeued', async () => {
+        const requeued = new Set<string>();
+        const rounds = await Promise.all(
+          Array.from({ length: 20 }, async (_, i) => {
+            const job = await claimed(`w${i}`, NOW + 1000);
+            const finish = () => store.jobs.finish(job.id, `w${i}`, 'SUCCEED', { result: { i } }, NOW + 2000);
+            const reclaim = async () => {
+              for (const j of await store.jobs.reclaimExpired(NOW + 2000)) requeued.add(j.id);
+            };
+            const [finished] =
+              i % 2 === 0
+                ? await Promise.all([finish(), reclaim()])
+                : await Promise.all([reclaim(), finish()]).then(([, f]) => [f] as const);
+            return { job, finished };
+          }),
+        );
+        for (const { job, finished } of rounds) {
+          assert.notEqual(
+            finished,
+            requeued.has(job.id),
+            `job ${job.id}: exactly one of finish and reclaim wins`,
+          );
+          const stored = await store.jobs.get(job.id);
+          assert.equal(stored?.state, finished ? 'SUCCEED' : 'WAITING');
+          assert.equal(stored?.result === null, !finished, 'a requeued job keeps no result');
+        }
+      });
+    });
+
+    describe('requestCancel', () => {
+      it('flags only a running job, and the flag outlives a requeue to stop the next run too', async () => {
+        const job = await claimed('w1', NOW + 1000);
+        assert.equal(await store.jobs.requestCancel(job.id, NOW + 1), true);
+        assert.equal((await store.jobs.get(job.id))?.updatedAt, NOW + 1);
+        // The worker lost its lease before it saw the flag: the job goes back to the queue.
+        // Other tests' expired jobs are reclaimed too, a batch at a time.
+        let requeued: JobRecord | undefined;
+        for (let more = true; !requeued && more; ) {
+          const batch = await store.jobs.reclaimExpired(NOW + 1001);
+          requeued = batch.find((j) => j.id === job.id);
+          more = batch.length > 0;
+        }
+        assert.equal(requeued?.state, 'WAITING');
+        assert.equal(requeued?.cancelRequested, true);
+        const again = await store.jobs.claim({
+          kinds: [job.kind],
+          owner: 'w2',
+          leaseUntil: NOW + 9000,
+          now: NOW + 2000,
+        });
+        assert.equal(again?.id, job.id);
+        assert.deepEqual(await store.jobs.heartbeat(job.id, 'w2', NOW + 9000, undefined), {
+          owned: true,
+          cancelRequested: true,
+        });
+        assert.equal(await store.jobs.finish(job.id, 'w2', 'CANCEL', {}, NOW + 2001), true);
+        assert.equal((await store.jobs.get(job.id))?.state, 'CANCEL');
+        assert.equal(await store.jobs.requestCancel(job.id, NOW + 3000), false, 'an ended job');
+        assert.equal(await store.jobs.requestCancel('no-such-job', NOW), false);
       });
     });
 
