@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   accessContext,
   type CoreServices,
+  headStart,
   openCoreServices,
   sendObject,
   sendPart,
@@ -110,12 +111,6 @@ describe('UploadService: confirm, cancel and reopen', { timeout: 180_000 }, () =
     assert.deepEqual(status.path, task.path);
   });
 
-  /** Lets `steps` database round trips pass: the store serves callers in order, so a racer started
-   * before this gets that much of a head start, whatever the machine's speed. */
-  async function headStart(steps: number): Promise<void> {
-    for (let i = 0; i < steps; i++) await services.store.settings.get('head-start');
-  }
-
   it('confirm racing cancel: exactly one wins each round; the loser hears UploadComplete or ConfirmKeyNotFound', async (t) => {
     const outcomes = { confirmed: 0, cancelled: 0 };
     for (let round = 0; round < 24; round++) {
@@ -126,11 +121,11 @@ describe('UploadService: confirm, cancel and reopen', { timeout: 180_000 }, () =
       let cancelling: ReturnType<typeof cancel>;
       if (round % 2 === 0) {
         confirming = confirm(task);
-        await headStart(lead);
+        await headStart(services, lead);
         cancelling = cancel(task);
       } else {
         cancelling = cancel(task);
-        await headStart(lead);
+        await headStart(services, lead);
         confirming = confirm(task);
       }
       const [c, x] = await Promise.allSettled([confirming, cancelling]);

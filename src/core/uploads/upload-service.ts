@@ -626,10 +626,13 @@ export class UploadService {
             fullHash: hashes?.fullHash ?? null,
           },
         });
-        const done = await tx.uploadTasks.transition(confirmKey, 'confirming', 'confirmed', {
-          result: result.inode.id,
-          strategy: result.isOverwritten ? 'overwrite' : strategy,
-        });
+        const done = await tx.uploadTasks.transition(
+          confirmKey,
+          'confirming',
+          'confirmed',
+          { result: result.inode.id, strategy: result.isOverwritten ? 'overwrite' : strategy },
+          this.#d.clock.now(),
+        );
         if (!done)
           throw new AppError('PathConflict', 'The upload task changed while it was being confirmed.');
         if (hashLater) {
