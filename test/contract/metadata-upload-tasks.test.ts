@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LibraryId } from '../../src/core/ids.ts';
 import type { UploadTaskRecord, UploadTaskState } from '../../src/ports/metadata-store.ts';
-import { describeEachDatabase, NOW, unique, uploadTaskRecord } from '../helpers/metadata-fixtures.ts';
+import {
+  describeEachDatabase,
+  inodeRecord,
+  NOW,
+  unique,
+  uploadTaskRecord,
+} from '../helpers/metadata-fixtures.ts';
 
 const library = unique('smh') as LibraryId;
 const task = (overrides: Partial<UploadTaskRecord> = {}): UploadTaskRecord =>
@@ -123,6 +129,28 @@ describeEachDatabase('UploadTaskRepo contract', (ctx) => {
       assert.equal(await ctx.store.uploadTasks.transition(t.confirmKey, 'uploading', 'cancelled'), true);
       const updatedAt = (await ctx.store.uploadTasks.get(t.confirmKey))!.updatedAt;
       assert.ok(updatedAt >= before && updatedAt <= Date.now(), String(updatedAt));
+    });
+
+    it('inside a transaction that fails, a transition is undone with everything else', async () => {
+      // Confirm's shape: the file placed and the task confirmed together, or neither.
+      const t = await inserted({ state: 'confirming' });
+      const file = inodeRecord(library, t.spaceId, 'file', unique('name'));
+      const boom = new Error('boom');
+      await assert.rejects(
+        ctx.store.transaction(async (tx) => {
+          assert.equal(await tx.inodes.insert(file), true);
+          const patch = { result: file.id, objectReady: true };
+          assert.equal(
+            await tx.uploadTasks.transition(t.confirmKey, 'confirming', 'confirmed', patch, NOW + 1),
+            true,
+          );
+          assert.equal((await tx.uploadTasks.get(t.confirmKey))?.state, 'confirmed', 'seen inside');
+          throw boom;
+        }),
+        (err) => err === boom,
+      );
+      assert.deepEqual(await ctx.store.uploadTasks.get(t.confirmKey), t);
+      assert.equal(await ctx.store.inodes.find(library, file.id), undefined);
     });
 
     it('racing transitions from one state, many rounds at once: exactly one wins each time', async () => {
