@@ -185,7 +185,8 @@ async function runInChildren<T extends ApartTask>(
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
     const exited = new Promise<void>((resolve, reject) => {
       child.once('error', reject);
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': by then the child's output has been read to the end.
+      child.once('close', (code, signal) => {
         clearTimeout(timer);
         if (code === 0) resolve();
         else reject(new Error(`session ${index} exited with ${code ?? signal}:\n${stderr}`));
