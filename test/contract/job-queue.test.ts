@@ -1,161 +1,15 @@
 // Contract suite of the job queue (JobRepo in src/ports/metadata-store.ts), run against SQLite, PGlite and a
 // real PostgreSQL server: claim order and filters, one winner for every race (claims, cancel against claim,
-// reclaim against heartbeat), owner-conditional transitions, lease expiry, listing and lookup by asset.
+// reclaim against heartbeat and finish), owner-conditional transitions, lease expiry, requested cancels,
+// listing and lookup by asset.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PGlite } from '@electric-sql/pglite';
 import type { KyselyMetadataStore } from '../../src/adapters/metadata/kysely-metadata-store.ts';
-import { openPgliteStore, openPostgresStore } from '../../src/adapters/metadata/postgres/store.ts';
-import { openSqliteStore } from '../../src/adapters/metadata/sqlite/store.ts';
 import type { LibraryId } from '../../src/core/ids.ts';
 import type { JobRecord } from '../../src/ports/metadata-store.ts';
-import { type PostgresServer, postgresSkipReason, startPostgres } from '../helpers/postgres.ts';
+import { databaseImplementations, type TestDatabase } from '../helpers/databases.ts';
 
-const STORE_DIR = join(import.meta.dirname, '..', '..', 'src', 'adapters', 'metadata');
-
-interface Implementation {
-  name: string;
-  /** Why this variant cannot run here; undefined when it must run. */
-  skip?: string;
-  setUp(): Promise<void>;
-  tearDown(): Promise<void>;
-  open(): Promise<KyselyMetadataStore>;
-  /**
-   * Drains the WAITING jobs of `kinds` from `count` separate connections (processes for SQLite, pools for
-   * PostgreSQL) at once; returns the ids each claimer got. Undefined where a database has one session.
-   */
-  drainApart?: (count: number, kinds: string[]) => Promise<string[][]>;
-}
-
-function sqliteImplementation(): Implementation {
-  let dir: string | undefined;
-  const path = () => join(dir!, 'jobs.db');
-  return {
-    name: 'sqlite',
-    async setUp() {
-      dir = mkdtempSync(join(tmpdir(), 'mediahost-jobs-'));
-    },
-    async tearDown() {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    },
-    open: () => openSqliteStore({ path: path() }),
-    // Processes, as `mediahost worker`s on one data dir: node:sqlite is synchronous, so two connections
-    // in one process would only ever take turns.
-    async drainApart(count, kinds) {
-      const startAt = Date.now() + 1500;
-      return Promise.all(
-        Array.from({ length: count }, (_, i) => drainInChild(path(), kinds, `p${i}`, startAt)),
-      );
-    },
-  };
-}
-
-function pgliteImplementation(): Implementation {
-  let db: PGlite | undefined;
-  return {
-    name: 'pglite',
-    async setUp() {
-      db = new PGlite();
-    },
-    async tearDown() {
-      if (db && !db.closed) await db.close();
-    },
-    open: () => openPgliteStore(db!),
-  };
-}
-
-function postgresImplementation(): Implementation {
-  let server: PostgresServer | undefined;
-  let url: string | undefined;
-  const skip = postgresSkipReason();
-  return {
-    name: 'postgres',
-    ...(skip === undefined ? {} : { skip }),
-    async setUp() {
-      // Under CI a missing server is not skipped: this throws the reason and the suite fails.
-      server = await startPostgres();
-      url = await server.createDatabase();
-    },
-    async tearDown() {
-      await server?.stop();
-    },
-    open: () => openPostgresStore({ url: url!, poolSize: 8 }),
-    async drainApart(count, kinds) {
-      const stores = await Promise.all(
-        Array.from({ length: count }, () => openPostgresStore({ url: url!, poolSize: 2 })),
-      );
-      try {
-        return await Promise.all(stores.map((store, i) => drain(store, kinds, `p${i}`)));
-      } finally {
-        for (const store of stores) await store.close();
-      }
-    },
-  };
-}
-
-/** Claims jobs of `kinds` until none is left; the ids claimed, in order. */
-async function drain(store: KyselyMetadataStore, kinds: string[], owner: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (;;) {
-    const job = await store.jobs.claim({ kinds, owner, leaseUntil: NOW + 60_000, now: NOW });
-    if (!job) return ids;
-    assert.equal(job.leaseOwner, owner);
-    ids.push(job.id);
-  }
-}
-
-/** drain() in a child process on the SQLite file at `path`, starting at `startAt` (ms since the epoch). */
-function drainInChild(path: string, kinds: string[], owner: string, startAt: number): Promise<string[]> {
-  const script = `
-    import { openSqliteStore } from ${JSON.stringify(join(STORE_DIR, 'sqlite', 'store.ts'))};
-    const { path, kinds, owner, startAt, now } = JSON.parse(process.env.MEDIAHOST_TEST_DRAIN);
-    const store = await openSqliteStore({ path });
-    await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())));
-    const ids = [];
-    for (;;) {
-      const job = await store.jobs.claim({ kinds, owner, leaseUntil: now + 60000, now });
-      if (!job) break;
-      ids.push(job.id);
-    }
-    await store.close();
-    process.stdout.write(JSON.stringify(ids));
-  `;
-  const env = {
-    ...process.env,
-    MEDIAHOST_TEST_DRAIN: JSON.stringify({ path, kinds, owner, startAt, now: NOW }),
-  };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(JSON.parse(stdout) as string[]);
-      else reject(new Error(`claimer exited with ${code ?? signal}:\n${stderr}`));
-    });
-  });
-}
-
-const implementations: Implementation[] = [
-  sqliteImplementation(),
-  pgliteImplementation(),
-  postgresImplementation(),
-];
+const implementations = databaseImplementations();
 
 // Fixtures. Every test makes its own kinds and libraries, so tests share one store without seeing each
 // other's jobs; only reclaimExpired looks at every job, and its results are filtered by id.
@@ -194,11 +48,13 @@ function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
 
 for (const impl of implementations) {
   describe(`JobRepo contract: ${impl.name}`, { skip: impl.skip, timeout: 180_000 }, () => {
+    let database: TestDatabase;
     let store: KyselyMetadataStore;
 
     before(async () => {
       await impl.setUp();
-      store = await impl.open();
+      database = await impl.database();
+      store = await database.open();
     });
 
     after(async () => {
@@ -338,7 +194,7 @@ for (const impl of implementations) {
       });
 
       it('claimers on separate connections drain a queue without taking any job twice', async (t) => {
-        if (!impl.drainApart) {
+        if (!database.apart) {
           t.diagnostic(`${impl.name} has a single session: nothing to claim apart`);
           return;
         }
@@ -346,7 +202,7 @@ for (const impl of implementations) {
         const jobs = await Promise.all(
           Array.from({ length: 60 }, (_, i) => insert({ kind: kinds[i % 2]!, priority: i % 3 })),
         );
-        const perClaimer = await impl.drainApart(4, kinds);
+        const perClaimer = await database.apart(4, { name: 'drainJobs', input: { kinds, now: NOW } });
         const all = perClaimer.flat();
         assert.equal(all.length, jobs.length, 'as many claims as jobs');
         assert.deepEqual([...all].sort(), jobs.map((j) => j.id).sort(), 'every job claimed exactly once');
@@ -617,6 +473,67 @@ for (const impl of implementations) {
           );
           assert.equal((await store.jobs.get(job.id))?.state, owned ? 'PROCESSING' : 'WAITING');
         }
+      });
+
+      it('racing the finish of an expired lease: either the run ends as it finished or it is requeued', async () => {
+        const requeued = new Set<string>();
+        const rounds = await Promise.all(
+          Array.from({ length: 20 }, async (_, i) => {
+            const job = await claimed(`w${i}`, NOW + 1000);
+            const finish = () => store.jobs.finish(job.id, `w${i}`, 'SUCCEED', { result: { i } }, NOW + 2000);
+            const reclaim = async () => {
+              for (const j of await store.jobs.reclaimExpired(NOW + 2000)) requeued.add(j.id);
+            };
+            const [finished] =
+              i % 2 === 0
+                ? await Promise.all([finish(), reclaim()])
+                : await Promise.all([reclaim(), finish()]).then(([, f]) => [f] as const);
+            return { job, finished };
+          }),
+        );
+        for (const { job, finished } of rounds) {
+          assert.notEqual(
+            finished,
+            requeued.has(job.id),
+            `job ${job.id}: exactly one of finish and reclaim wins`,
+          );
+          const stored = await store.jobs.get(job.id);
+          assert.equal(stored?.state, finished ? 'SUCCEED' : 'WAITING');
+          assert.equal(stored?.result === null, !finished, 'a requeued job keeps no result');
+        }
+      });
+    });
+
+    describe('requestCancel', () => {
+      it('flags only a running job, and the flag outlives a requeue to stop the next run too', async () => {
+        const job = await claimed('w1', NOW + 1000);
+        assert.equal(await store.jobs.requestCancel(job.id, NOW + 1), true);
+        assert.equal((await store.jobs.get(job.id))?.updatedAt, NOW + 1);
+        // The worker lost its lease before it saw the flag: the job goes back to the queue.
+        // Other tests' expired jobs are reclaimed too, a batch at a time.
+        let requeued: JobRecord | undefined;
+        for (let more = true; !requeued && more; ) {
+          const batch = await store.jobs.reclaimExpired(NOW + 1001);
+          requeued = batch.find((j) => j.id === job.id);
+          more = batch.length > 0;
+        }
+        assert.equal(requeued?.state, 'WAITING');
+        assert.equal(requeued?.cancelRequested, true);
+        const again = await store.jobs.claim({
+          kinds: [job.kind],
+          owner: 'w2',
+          leaseUntil: NOW + 9000,
+          now: NOW + 2000,
+        });
+        assert.equal(again?.id, job.id);
+        assert.deepEqual(await store.jobs.heartbeat(job.id, 'w2', NOW + 9000, undefined), {
+          owned: true,
+          cancelRequested: true,
+        });
+        assert.equal(await store.jobs.finish(job.id, 'w2', 'CANCEL', {}, NOW + 2001), true);
+        assert.equal((await store.jobs.get(job.id))?.state, 'CANCEL');
+        assert.equal(await store.jobs.requestCancel(job.id, NOW + 3000), false, 'an ended job');
+        assert.equal(await store.jobs.requestCancel('no-such-job', NOW), false);
       });
     });
 

@@ -1,26 +1,19 @@
-// Contract suite of the MetadataStore port (src/ports/metadata-store.ts): one suite, run against SQLite
-// (a temp file), PGlite (in memory) and a real PostgreSQL server started by test/helpers/postgres.ts.
-// Also the migration rules: applied once, under a lock, and refused on a schema newer than the code.
+// Contract suite of the MetadataStore port (src/ports/metadata-store.ts), run against every database of
+// test/helpers/databases.ts: settings, libraries, buckets, access keys, objects, multipart uploads, blob
+// references and transactions, and the migration rules: applied once, under a lock, and refused on a
+// schema newer than the code. The SMH repositories have their suites beside it (metadata-*.test.ts).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import type { KyselyMetadataStore } from '../../src/adapters/metadata/kysely-metadata-store.ts';
 import { readMigrations, SchemaTooNewError } from '../../src/adapters/metadata/migrations.ts';
-import { openPgliteStore, openPostgresStore } from '../../src/adapters/metadata/postgres/store.ts';
-import { openSqliteStore } from '../../src/adapters/metadata/sqlite/store.ts';
 import type { AccessKeyId, BlobKey, BucketName, LibraryId, ObjectId, UploadId } from '../../src/core/ids.ts';
 import type {
   AccessKeyRecord,
   BucketRecord,
   CompletedUpload,
   InodeRecord,
-  InodeType,
   LibraryRecord,
   ObjectRecord,
   PartRecord,
@@ -31,144 +24,9 @@ import type {
   UploadState,
   UploadTaskRecord,
 } from '../../src/ports/metadata-store.ts';
-import { type PostgresServer, postgresSkipReason, startPostgres } from '../helpers/postgres.ts';
+import { databaseImplementations } from '../helpers/databases.ts';
 
-const METADATA_DIR = join(import.meta.dirname, '..', '..', 'src', 'adapters', 'metadata');
-
-/** One empty database that stores can be opened on, as often as a test likes. */
-interface TestDatabase {
-  open(): Promise<KyselyMetadataStore>;
-  /** Connections or handles to this database still open (0 once every store on it is closed). */
-  openHandles(): Promise<number>;
-  /**
-   * Opens `count` stores at the same moment the way separate processes or nodes would, and closes
-   * them; undefined when the database cannot be shared that way.
-   */
-  openConcurrently?: (count: number) => Promise<void>;
-}
-
-interface Implementation {
-  name: string;
-  /** Why this variant cannot run here; undefined when it must run. */
-  skip?: string;
-  migrationsDir: string;
-  /** Whether separate sessions can open one database at once (PGlite is a single in-process session). */
-  opensConcurrently: boolean;
-  setUp(): Promise<void>;
-  tearDown(): Promise<void>;
-  database(): Promise<TestDatabase>;
-}
-
-function sqliteImplementation(): Implementation {
-  let dir: string | undefined;
-  let n = 0;
-  return {
-    name: 'sqlite',
-    opensConcurrently: true,
-    migrationsDir: join(METADATA_DIR, 'sqlite', 'migrations'),
-    async setUp() {
-      dir = mkdtempSync(join(tmpdir(), 'mediahost-sqlite-'));
-    },
-    async tearDown() {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    },
-    async database() {
-      const path = join(dir!, `metadata-${++n}.db`);
-      return {
-        open: () => openSqliteStore({ path }),
-        // SQLite removes the write-ahead log when the last connection to the database closes.
-        openHandles: async () => (existsSync(`${path}-wal`) ? 1 : 0),
-        // Processes, not one process: node:sqlite is synchronous, so a second opener in this process
-        // would block the event loop on the busy timeout while the first holds the write lock.
-        openConcurrently: (count) =>
-          Promise.all(Array.from({ length: count }, () => openInChild(path))).then(() => {}),
-      };
-    },
-  };
-}
-
-function pgliteImplementation(): Implementation {
-  const instances: PGlite[] = [];
-  return {
-    name: 'pglite',
-    opensConcurrently: false,
-    migrationsDir: join(METADATA_DIR, 'postgres', 'migrations'),
-    async setUp() {},
-    async tearDown() {
-      for (const db of instances) if (!db.closed) await db.close();
-    },
-    async database() {
-      const db = new PGlite();
-      instances.push(db);
-      // No openConcurrently: one in-process instance is one session, which every opener would share,
-      // and with it the (re-entrant) advisory lock.
-      return { open: () => openPgliteStore(db), openHandles: async () => (db.closed ? 0 : 1) };
-    },
-  };
-}
-
-function postgresImplementation(): Implementation {
-  let server: PostgresServer | undefined;
-  const skip = postgresSkipReason();
-  return {
-    name: 'postgres',
-    opensConcurrently: true,
-    ...(skip === undefined ? {} : { skip }),
-    migrationsDir: join(METADATA_DIR, 'postgres', 'migrations'),
-    async setUp() {
-      // Under CI a missing server is not skipped: this throws the reason and the suite fails.
-      server = await startPostgres();
-    },
-    async tearDown() {
-      await server?.stop();
-    },
-    async database() {
-      const url = await server!.createDatabase();
-      const open = () => openPostgresStore({ url, poolSize: 8 });
-      return {
-        open,
-        openHandles: () => server!.connectionsTo(url),
-        async openConcurrently(count) {
-          const stores = await Promise.allSettled(Array.from({ length: count }, open));
-          for (const s of stores) if (s.status === 'fulfilled') await s.value.close();
-          for (const s of stores) if (s.status === 'rejected') throw s.reason;
-        },
-      };
-    },
-  };
-}
-
-/** Opens (migrates) and closes a SQLite store in a child process; rejects with its output on failure. */
-function openInChild(path: string): Promise<void> {
-  const script = `
-    import { openSqliteStore } from ${JSON.stringify(join(METADATA_DIR, 'sqlite', 'store.ts'))};
-    const store = await openSqliteStore({ path: process.env.MEDIAHOST_TEST_DB });
-    await store.close();
-  `;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], {
-      env: { ...process.env, MEDIAHOST_TEST_DB: path },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`opener exited with ${code ?? signal}:\n${stderr}`));
-    });
-  });
-}
-
-const implementations: Implementation[] = [
-  sqliteImplementation(),
-  pgliteImplementation(),
-  postgresImplementation(),
-];
+const implementations = databaseImplementations();
 
 // Fixtures. Every test makes its own names, so tests share one store without seeing each other.
 
@@ -1113,106 +971,6 @@ for (const impl of implementations) {
       });
     });
 
-    describe('spaces and inodes', () => {
-      const space = (libraryId: LibraryId, id: string): SpaceRecord => ({
-        libraryId,
-        id,
-        userId: '',
-        extension: {},
-        quotaId: null,
-        usedBytes: 0,
-        createdAt: NOW,
-      });
-      const inode = (spaceId: string, type: InodeType, name: string): InodeRecord => ({
-        id: unique('inode'),
-        libraryId: library.id,
-        spaceId,
-        parentId: '',
-        name,
-        type,
-        size: type === 'file' ? 10 : 0,
-        contentType: type === 'file' ? 'text/plain' : null,
-        etag: '0',
-        crc64: null,
-        objectKey: type === 'file' ? unique('key') : null,
-        meta: {},
-        attributes: {},
-        beginningHash: null,
-        fullHash: null,
-        userId: '',
-        createdAt: NOW,
-        modifiedAt: NOW,
-      });
-
-      it('totalUsedBytes sums the spaces of one library, beyond 2^32', async () => {
-        const own = libraryRecord({ isMultiTenant: true });
-        const other = libraryRecord({ isMultiTenant: true });
-        await store.libraries.insert(own);
-        await store.libraries.insert(other);
-        assert.equal(await store.spaces.totalUsedBytes(own.id), 0, 'no spaces, no bytes');
-        for (const [lib, id] of [
-          [own.id, 'a'],
-          [own.id, 'b'],
-          [other.id, 'a'],
-        ] as const) {
-          assert.equal(await store.spaces.insert(space(lib, id)), true);
-        }
-        await store.spaces.addUsedBytes(own.id, 'a', 5 * 2 ** 32);
-        await store.spaces.addUsedBytes(own.id, 'b', 7);
-        await store.spaces.addUsedBytes(other.id, 'a', 1000);
-        assert.equal(await store.spaces.totalUsedBytes(own.id), 5 * 2 ** 32 + 7);
-        assert.equal(await store.spaces.totalUsedBytes(other.id), 1000);
-      });
-
-      it('countInSpace counts the directories and files of one space', async () => {
-        const [a, b] = [unique('space'), unique('space')];
-        assert.deepEqual(await store.inodes.countInSpace(library.id, a), { dirs: 0, files: 0 });
-        for (const [spaceId, type, name] of [
-          [a, 'dir', 'd1'],
-          [a, 'dir', 'd2'],
-          [a, 'file', 'f1'],
-          [a, 'file', 'f2'],
-          [a, 'file', 'f3'],
-          [b, 'file', 'f1'],
-        ] as const) {
-          assert.equal(await store.inodes.insert(inode(spaceId, type, name)), true);
-        }
-        assert.deepEqual(await store.inodes.countInSpace(library.id, a), { dirs: 2, files: 3 });
-        assert.deepEqual(await store.inodes.countInSpace(library.id, b), { dirs: 0, files: 1 });
-      });
-    });
-
-    describe('quotas', () => {
-      it('lock reads the quota and holds it: a second locker waits for the first to commit', async () => {
-        const id = await store.quotas.insert({
-          libraryId: library.id,
-          capacity: 1000,
-          removeWhenExceed: false,
-          removeAfterDays: 0,
-          removeNewest: false,
-          createdAt: NOW,
-        });
-        const original = await store.quotas.get(library.id, id);
-        assert.equal(original?.capacity, 1000);
-        const order: string[] = [];
-        const first = store.transaction(async (tx) => {
-          assert.deepEqual(await tx.quotas.lock(library.id, id), original);
-          order.push('first locked');
-          await sleep(150);
-          await tx.quotas.update({ ...original!, capacity: 2000 });
-          order.push('first updated');
-        });
-        await sleep(30);
-        const second = store.transaction(async (tx) => {
-          const seen = await tx.quotas.lock(library.id, id);
-          order.push(`second saw ${seen?.capacity}`);
-        });
-        await Promise.all([first, second]);
-        assert.deepEqual(order, ['first locked', 'first updated', 'second saw 2000']);
-        assert.equal(await store.quotas.lock(library.id, 999_999), undefined);
-      });
-    });
-
     describe('SMH: space ids, token scopes, confirm leases', () => {
       const space = (libraryId: LibraryId, id: string, userId = ''): SpaceRecord => ({
         libraryId,
@@ -1590,11 +1348,11 @@ for (const impl of implementations) {
       });
 
       // Registered only where sessions can race; a single in-process session has no race to test.
-      if (impl.opensConcurrently)
+      if (impl.separateSessions)
         it('openers started at once all succeed: the migration lock serialises them', async () => {
           const database = await impl.database();
-          assert.ok(database.openConcurrently, `${impl.name} says it opens concurrently`);
-          await database.openConcurrently(4);
+          assert.ok(database.apart, `${impl.name} says it has separate sessions`);
+          await database.apart(4, { name: 'open', input: undefined });
           const store = await database.open();
           try {
             const known = readMigrations(impl.migrationsDir).map((m) => m.version);

@@ -19,8 +19,11 @@ export interface PostgresServer {
   url: string;
   /** The postmaster's process id (its backends are its children). */
   pid: number;
-  /** Creates an empty database and returns its URL. */
-  createDatabase(): Promise<string>;
+  /**
+   * Creates an empty database and returns its URL. With `icuLocale`, the database collates text by that
+   * ICU locale instead of by bytes (as databases created under a language locale do).
+   */
+  createDatabase(options?: { icuLocale?: string }): Promise<string>;
   /**
    * Client connections to the database of `url`, once the server has seen every disconnect that
    * happened before the call (a backend exits a moment after its client goes).
@@ -322,9 +325,12 @@ export async function startPostgres(): Promise<PostgresServer> {
         get pid() {
           return child.pid!;
         },
-        async createDatabase() {
+        async createDatabase(options = {}) {
           const name = `test_${process.pid}_${++databases}`;
-          await admin((client) => client.query(`CREATE DATABASE ${name}`));
+          const locale = options.icuLocale
+            ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${options.icuLocale.replace(/'/g, "''")}'`
+            : '';
+          await admin((client) => client.query(`CREATE DATABASE ${name}${locale}`));
           return `postgres://postgres@127.0.0.1:${port}/${name}`;
         },
         connectionsTo(databaseUrl) {

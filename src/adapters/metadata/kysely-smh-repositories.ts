@@ -215,14 +215,13 @@ export class KyselySpaceRepo implements SpaceRepo {
         ]),
       );
     }
-    if (query.prefix) q = q.where('id', '>=', query.prefix);
+    // Compared, not ranged: under a language collation (PostgreSQL's default outside the C locale) the
+    // ids of a prefix need not sort together, so a range scan stopping at the first miss loses some.
+    const prefix = query.prefix;
+    if (prefix)
+      q = q.where((eb) => eb(eb.fn('substr', ['id', eb.lit(1), eb.lit([...prefix].length)]), '=', prefix));
     const rows = await q.orderBy('id').limit(query.limit).execute();
-    const out: SpaceRecord[] = [];
-    for (const row of rows) {
-      if (query.prefix && !row.id.startsWith(query.prefix)) break;
-      out.push(toSpace(row));
-    }
-    return out;
+    return rows.map(toSpace);
   }
 
   async count(libraryId: LibraryId): Promise<number> {
