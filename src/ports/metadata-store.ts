@@ -561,7 +561,11 @@ export interface MultipartRepo {
   /** Deletes all parts of the upload and returns their blobs. */
   deleteParts(id: UploadId): Promise<BlobKey[]>;
   listActive(query: UploadListQuery): Promise<UploadRecord[]>;
-  /** Uploads to reclaim: active ones initiated before `activeBefore`, finished ones older than `finishedBefore`. */
+  /**
+   * Uploads to reclaim: active ones initiated before `activeBefore`, finished ones older than
+   * `finishedBefore`. An active upload behind an SMH upload task that is still uploading or
+   * confirming is not listed: it ends with its task.
+   */
   listStale(activeBefore: number, finishedBefore: number, limit: number): Promise<UploadRecord[]>;
   delete(id: UploadId): Promise<void>;
 }

@@ -25,6 +25,7 @@ import type {
   SegmentRecord,
   UploadRecord,
   UploadState,
+  UploadTaskRecord,
 } from '../../src/ports/metadata-store.ts';
 import { type PostgresServer, postgresSkipReason, startPostgres } from '../helpers/postgres.ts';
 
@@ -846,6 +847,42 @@ for (const impl of implementations) {
         );
         assert.deepEqual(await stale(0, 0), new Set());
         assert.equal((await store.multipart.listStale(now, now + day, 1)).length, 1, 'limit');
+      });
+
+      it('listStale leaves out active uploads behind an SMH task that is still open', async () => {
+        const bucket = await newBucket();
+        const now = Date.now();
+        const ofTask = uploadRecord(bucket, `${library.id}/smh`, { initiatedAt: now - 10 * 86_400_000 });
+        await store.multipart.insert(ofTask);
+        const task: UploadTaskRecord = {
+          confirmKey: unique('task'),
+          libraryId: library.id,
+          spaceId: '-',
+          path: ['a.bin'],
+          flavour: 'multipart',
+          strategy: 'rename',
+          force: false,
+          objectKey: ofTask.key,
+          uploadId: ofTask.id,
+          credentialId: null,
+          state: 'uploading',
+          objectReady: false,
+          credentialExpiresAt: now + 3_600_000,
+          userId: '',
+          options: { meta: {}, attributes: {} },
+          result: null,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await store.uploadTasks.insert(task);
+        const stale = async () =>
+          (await store.multipart.listStale(now, now, 100_000)).some((u) => u.id === ofTask.id);
+        assert.equal(await stale(), false, 'uploading');
+        assert.equal(await store.uploadTasks.transition(task.confirmKey, 'uploading', 'confirming'), true);
+        assert.equal(await stale(), false, 'confirming');
+        assert.equal(await store.uploadTasks.transition(task.confirmKey, 'confirming', 'uploading'), true);
+        assert.equal(await store.uploadTasks.transition(task.confirmKey, 'uploading', 'expired'), true);
+        assert.equal(await stale(), true, 'its task expired: the upload is reclaimed like any other');
       });
     });
 

@@ -592,7 +592,20 @@ class KyselyMultipartRepo implements MultipartRepo {
       .selectAll()
       .where((eb) =>
         eb.or([
-          eb.and([eb('state', '=', 'active'), eb('updated_at', '<', activeBefore)]),
+          eb.and([
+            eb('state', '=', 'active'),
+            eb('updated_at', '<', activeBefore),
+            // An SMH task still open expires with its task (UploadService.expireStale), not here.
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('upload_tasks')
+                  .select('upload_tasks.confirm_key')
+                  .whereRef('upload_tasks.upload_id', '=', 'multipart_uploads.id')
+                  .where('upload_tasks.state', 'in', ['uploading', 'confirming']),
+              ),
+            ),
+          ]),
           eb.and([eb('state', '!=', 'active'), eb('updated_at', '<', finishedBefore)]),
         ]),
       )

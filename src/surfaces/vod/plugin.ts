@@ -91,7 +91,8 @@ export function vodApiPlugin(deps: VodDeps): (app: FastifyInstance) => Promise<v
     });
     app.setErrorHandler((err, request, reply: FastifyReply) => {
       const form = isAppError(err) ? VOD_ERRORS[err.code] : undefined;
-      if (!form || form.status >= 500) request.log.error({ err }, 'VOD request failed');
+      if (!form || form.status >= 500)
+        request.log.error({ err, requestId: reply.getHeader('x-request-id') }, 'VOD request failed');
       const status = form?.status ?? ((err as { statusCode?: number }).statusCode === 400 ? 400 : 500);
       const code = form?.code ?? (status === 400 ? 'VOD.10053' : 'VOD.10051');
       const message =
