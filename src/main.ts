@@ -2,7 +2,7 @@
 // MEDIAHOST_* variable (src/config/schema.ts); flags win over variables, variables over defaults.
 import { Command, Option } from 'commander';
 import { type Container, createContainer, createLogger, openMetadataStore } from './app/container.ts';
-import { startServer } from './app/lifecycle.ts';
+import { claimBlobStore, startServer } from './app/lifecycle.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { type Config, envName, SETTINGS, type SettingName, type SettingSpec } from './config/schema.ts';
 import { isAppError } from './core/errors.ts';
@@ -137,6 +137,10 @@ settingOptions(
   }
   const logger = createLogger(config);
   const container = await createContainer(config, { logger });
+  await claimBlobStore(container).catch(async (err: unknown) => {
+    await container.close();
+    throw err;
+  });
   const tools = await container.mediaRunner.status();
   if (!tools.available) logger.warn({ reason: tools.reason }, 'ffmpeg cannot run: media tasks will fail');
   await warnIfStoreUnavailable(logger, container);

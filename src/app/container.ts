@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
+import { FsDeploymentMarker } from '../adapters/blob/fs-deployment-marker.ts';
 import { FfmpegRunner } from '../adapters/media/ffmpeg-runner.ts';
 import { openPostgresStore } from '../adapters/metadata/postgres/store.ts';
 import { openSqliteStore, sqlitePathFor } from '../adapters/metadata/sqlite/store.ts';
@@ -24,6 +25,7 @@ import type { DigestName } from '../lib/checksums.ts';
 import { HashPool, inlineDigester } from '../lib/hash-pool.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
+import type { DeploymentMarker } from '../ports/deployment-marker.ts';
 import type { MediaRunner } from '../ports/media-runner.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -31,6 +33,7 @@ import { JobRunner } from '../worker/job-runner.ts';
 import { mediaHandlers } from '../worker/media-handlers.ts';
 import { Sweeper } from '../worker/sweeper.ts';
 import { uploadHandlers } from '../worker/upload-handlers.ts';
+import { Deployment } from './deployment.ts';
 
 /** The server's public URL: configured, or known once it listens on its port. */
 export interface PublicUrl {
@@ -59,6 +62,8 @@ export interface Container {
   /** Runs media tasks and callbacks; started by `serve` (when --worker-concurrency > 0) and `worker`. */
   jobs: JobRunner;
   sweeper: Sweeper;
+  /** Whose blob store this is, and whether the sweeper may run (docs/deploy.md). */
+  deployment: Deployment;
   /** COS owner id shown in listings, from the installation's APPID. */
   ownerId: string;
   close(): Promise<void>;
@@ -101,13 +106,17 @@ export async function createContainer(
     checkS3Settings(config);
     if (config.blob === 's3') s3 = (await import('../adapters/s3/open.ts')).openS3Bucket(config, clock);
     let blobs: BlobStore;
+    let marker: DeploymentMarker;
     if (s3) {
       blobs = s3.blobs;
+      marker = s3.marker;
     } else {
       const fsBlobs = new FsBlobStore(join(config.dataDir, 'blobs'), { directIo: config.fsDirectIo });
       await fsBlobs.init();
       blobs = fsBlobs;
+      marker = new FsDeploymentMarker(join(config.dataDir, 'blobs'));
     }
+    const deployment = new Deployment({ config, store, blobs, marker, clock, logger });
     const libraries = new LibraryService(store, clock);
     const credentials = new CredentialService(store, clock);
     const deps = {
@@ -200,6 +209,7 @@ export async function createContainer(
       graceMs: config.orphanGraceSeconds * 1000,
       incompleteUploadMaxAgeMs: config.incompleteUploadMaxAgeHours * 3600 * 1000,
       intervalMs: config.sweepIntervalSeconds * 1000,
+      paused: () => deployment.sweeperPause(),
     });
     const appId = await libraries.appId();
     return {
@@ -222,6 +232,7 @@ export async function createContainer(
       mediaRunner,
       jobs,
       sweeper,
+      deployment,
       ownerId: `qcs::cam::uin/${appId}:uin/${appId}`,
       async close() {
         await jobs.stop();

@@ -234,6 +234,20 @@ export const SETTINGS = {
     min: 0,
     description: 'A blob or temporary file no row points to is removed only once it is older than this.',
   },
+  sweeperPaused: {
+    flag: 'sweeper-paused',
+    type: 'boolean',
+    default: false,
+    description:
+      'Keep the sweeper from deleting anything on this process (during and after a restore: docs/deploy.md, "Backups and restores"). `mediahost sweeper pause` does the same for every process of a database.',
+  },
+  adoptBlobStore: {
+    flag: 'adopt-blob-store',
+    type: 'boolean',
+    default: false,
+    description:
+      "Start even though the blob store holds data this database does not know and no deployment marker (a store restored apart from its database), and mark it as this database's. A store marked by another database is never taken.",
+  },
   uploadCredentialSeconds: {
     flag: 'upload-credential-seconds',
     type: 'integer',

@@ -504,6 +504,10 @@ export interface SettingsRepo {
   get(name: string): Promise<string | undefined>;
   /** Stores the value unless one exists; returns whichever value is stored afterwards. */
   putIfAbsent(name: string, value: string): Promise<string>;
+  /** Stores the value, replacing any. */
+  put(name: string, value: string): Promise<void>;
+  /** Removes the setting (nothing when there is none). */
+  delete(name: string): Promise<void>;
 }
 
 export interface LibraryRepo {

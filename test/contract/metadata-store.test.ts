@@ -289,6 +289,17 @@ for (const impl of implementations) {
         assert.equal(await store.settings.putIfAbsent(name, 'second'), 'first');
         assert.equal(await store.settings.get(name), 'first');
       });
+
+      it('put replaces a value and delete removes it', async () => {
+        const name = unique('setting-');
+        await store.settings.put(name, 'one');
+        assert.equal(await store.settings.get(name), 'one');
+        await store.settings.put(name, 'two');
+        assert.equal(await store.settings.get(name), 'two');
+        await store.settings.delete(name);
+        assert.equal(await store.settings.get(name), undefined);
+        await store.settings.delete(name);
+      });
     });
 
     describe('libraries', () => {

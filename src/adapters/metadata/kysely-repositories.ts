@@ -85,6 +85,18 @@ class KyselySettingsRepo implements SettingsRepo {
       .execute();
     return (await this.get(name)) ?? value;
   }
+
+  async put(name: string, value: string): Promise<void> {
+    await this.db
+      .insertInto('settings')
+      .values({ name, value })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ value }))
+      .execute();
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.db.deleteFrom('settings').where('name', '=', name).execute();
+  }
 }
 
 function toLibrary(row: LibrariesTable): LibraryRecord {
