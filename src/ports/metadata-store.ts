@@ -574,9 +574,21 @@ export interface MultipartRepo {
   delete(id: UploadId): Promise<void>;
 }
 
+/** A row that points to a blob: an object's segment, or a part of a multipart upload. */
+export interface BlobRef {
+  blobKey: BlobKey;
+  size: number;
+  bucket: BucketName;
+  key: string;
+  /** Set when the row is a part. */
+  part?: { uploadId: UploadId; partNumber: number };
+}
+
 export interface BlobRefRepo {
   /** The subset of `keys` that some part or object segment still points to. */
   referenced(keys: readonly BlobKey[]): Promise<Set<BlobKey>>;
+  /** The rows that point to blobs, in blob-key order, with keys after `after` (for `mediahost verify`). */
+  list(after: string, limit: number): Promise<BlobRef[]>;
 }
 
 export interface Repositories {

@@ -17,6 +17,7 @@ import { openSqliteStore } from '../../src/adapters/metadata/sqlite/store.ts';
 import type { AccessKeyId, BlobKey, BucketName, LibraryId, ObjectId, UploadId } from '../../src/core/ids.ts';
 import type {
   AccessKeyRecord,
+  BlobRef,
   BucketRecord,
   CompletedUpload,
   LibraryRecord,
@@ -916,6 +917,41 @@ for (const impl of implementations) {
         await store.multipart.deleteParts(upload.id);
         await store.objects.delete(bucket, 'o');
         assert.deepEqual(await store.blobRefs.referenced(asked), new Set());
+      });
+
+      it('list pages through every row pointing to a blob, in blob-key order, with its owner', async () => {
+        const bucket = await newBucket();
+        const upload = uploadRecord(bucket, 'up');
+        await store.multipart.insert(upload);
+        const parts = [partRecord(upload.id, 1), partRecord(upload.id, 2)];
+        for (const part of parts) await store.multipart.putPart(part);
+        const segments = [blobKey(), blobKey(), blobKey()].map((k) => ({ blobKey: k, size: 3 }));
+        const object = objectRecord(bucket, 'obj', { size: 9 });
+        await store.objects.put(object, segments);
+        const seen: BlobRef[] = [];
+        let after = '';
+        for (;;) {
+          const page = await store.blobRefs.list(after, 2);
+          if (page.length === 0) break;
+          assert.ok(page.length <= 2);
+          seen.push(...page);
+          after = page.at(-1)!.blobKey;
+        }
+        const keys = seen.map((r) => r.blobKey);
+        assert.deepEqual(keys, [...keys].sort(), 'in order');
+        assert.equal(new Set(keys).size, keys.length, 'each once');
+        const mine = seen.filter((r) => r.bucket === bucket);
+        const expected: BlobRef[] = [
+          ...segments.map((s) => ({ blobKey: s.blobKey, size: 3, bucket, key: 'obj' })),
+          ...parts.map((p) => ({
+            blobKey: p.blobKey,
+            size: p.size,
+            bucket,
+            key: 'up',
+            part: { uploadId: upload.id, partNumber: p.partNumber },
+          })),
+        ].sort((a, b) => (a.blobKey < b.blobKey ? -1 : 1));
+        assert.deepEqual(mine, expected);
       });
     });
 
