@@ -1,8 +1,11 @@
 // The mediahost command line: serve, worker, migrate, library create. Every setting is a flag and a
 // MEDIAHOST_* variable (src/config/schema.ts); flags win over variables, variables over defaults.
 import { Command, Option } from 'commander';
+import { backup, restore } from './app/backup.ts';
 import { type Container, createContainer, createLogger, openMetadataStore } from './app/container.ts';
+import { SWEEPER_PAUSED } from './app/deployment.ts';
 import { claimBlobStore, startServer } from './app/lifecycle.ts';
+import { formatVerifyReport, verify } from './app/verify.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { type Config, envName, SETTINGS, type SettingName, type SettingSpec } from './config/schema.ts';
 import { isAppError } from './core/errors.ts';
@@ -200,6 +203,107 @@ settingOptions(
   } finally {
     await container.close();
   }
+});
+
+// --- Operators: backup, restore, verify, sweeper pause (docs/deploy.md, "Backups and restores") ---
+
+const BACKUP_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl', 'blob', 'logLevel'];
+
+settingOptions(
+  program
+    .command('backup')
+    .description(
+      'Copy the embedded deployment (SQLite snapshot and blob files) into a new directory while the server runs.',
+    )
+    .requiredOption('--to <dir>', 'an absent or empty directory (hard links on the same filesystem)'),
+  BACKUP_SETTINGS,
+).action(async (options: Record<string, unknown>) => {
+  const manifest = await backup(configFrom(options), String(options.to));
+  process.stdout.write(
+    `mediahost: backed up ${manifest.blobs} blobs (${manifest.bytes} bytes) and the database into ${String(options.to)}\n`,
+  );
+  if (manifest.missing.length > 0) {
+    process.stderr.write(
+      `mediahost: ${manifest.missing.length} blobs the database points to were already missing (see backup.json, or mediahost verify)\n`,
+    );
+    process.exitCode = 1;
+  }
+});
+
+settingOptions(
+  program
+    .command('restore')
+    .description(
+      'Restore a backup into the data dir of a stopped embedded deployment; the sweeper stays paused until `sweeper resume`.',
+    )
+    .requiredOption('--from <dir>', 'a directory written by mediahost backup')
+    .option(
+      '--force',
+      'move what the data dir holds aside (into pre-restore-TIME/) instead of refusing',
+      false,
+    ),
+  BACKUP_SETTINGS,
+).action(async (options: Record<string, unknown>) => {
+  const config = configFrom(options);
+  const report = await restore(config, String(options.from), { force: options.force === true });
+  if (report.setAside)
+    process.stdout.write(`mediahost: moved the previous data aside into ${report.setAside}\n`);
+  process.stdout.write(
+    `mediahost: restored ${report.blobs} blobs and the database into ${config.dataDir}; the sweeper is paused: check with mediahost verify, then run mediahost sweeper resume\n`,
+  );
+});
+
+settingOptions(
+  program
+    .command('verify')
+    .description(
+      'List rows whose blob is missing (exit code 1) and blobs no row knows; safe while the server runs.',
+    )
+    .option('--json', 'print one JSON object', false),
+  ALL_SETTINGS,
+).action(async (options: Record<string, unknown>) => {
+  const config = configFrom(options);
+  const container = await createContainer(config, { logger: createLogger({ logLevel: 'warn' }) });
+  try {
+    const report = await verify(container);
+    process.stdout.write(options.json === true ? `${JSON.stringify(report)}\n` : formatVerifyReport(report));
+    if (report.missing.length > 0) process.exitCode = 1;
+  } finally {
+    await container.close();
+  }
+});
+
+const sweeper = program
+  .command('sweeper')
+  .description('Pause or resume the sweeper of every process of a database.');
+settingOptions(
+  sweeper
+    .command('pause')
+    .description('Keep every sweeper of this database from deleting anything until `sweeper resume`.')
+    .option('--reason <text>', 'shown in the logs while paused', 'paused by an operator'),
+  STORE_SETTINGS,
+).action(async (options: Record<string, unknown>) => {
+  const store = await openMetadataStore(configFrom(options));
+  try {
+    await store.settings.put(SWEEPER_PAUSED, String(options.reason));
+  } finally {
+    await store.close();
+  }
+  process.stdout.write('mediahost: the sweeper is paused on every process of this database\n');
+});
+settingOptions(
+  sweeper.command('resume').description('Let the sweepers of this database reclaim storage again.'),
+  STORE_SETTINGS,
+).action(async (options: Record<string, unknown>) => {
+  const store = await openMetadataStore(configFrom(options));
+  try {
+    await store.settings.delete(SWEEPER_PAUSED);
+  } finally {
+    await store.close();
+  }
+  process.stdout.write(
+    'mediahost: the sweeper runs again (processes started with --sweeper-paused stay paused)\n',
+  );
 });
 
 program.parseAsync(process.argv).catch(fail);

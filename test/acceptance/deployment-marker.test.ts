@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeploymentConflictError, SWEEPER_PAUSED } from '../../src/app/deployment.ts';
 import { type RunningServer, startServer } from '../../src/app/lifecycle.ts';
+import { verify } from '../../src/app/verify.ts';
 import { defaultConfig } from '../../src/config/load.ts';
-import type { BlobKey } from '../../src/core/ids.ts';
+import type { BlobKey, BucketName } from '../../src/core/ids.ts';
 import { md5Hex, ObjectClient } from '../helpers/object-client.ts';
 import { type PostgresServer, postgresSkipReason, startPostgres } from '../helpers/postgres.ts';
 import { scaleOutConfig } from '../helpers/scale-out.ts';
@@ -174,6 +175,32 @@ describe('one blob store per database', { timeout: 300_000, skip: postgresSkipRe
         assert.equal(md5Hex(got.body), md5Hex(body));
       }
       assert.equal(md5Hex((await smh.download('file.bin')).body), md5Hex(file));
+    });
+
+    it('verify over PostgreSQL and the bucket: the row whose blob is gone, and the stray blob', async () => {
+      const objects = objectClient(first);
+      const bucket = first.createdLibrary!.library.bucket;
+      assert.equal((await objects.put('verify/lost.bin', bytesOf('lost', 1000))).status, 200);
+      const clean = await verify(first.container);
+      assert.deepEqual(clean.missing, []);
+      assert.equal(clean.marker.state, 'this-database');
+      const { store } = first.container;
+      const object = await store.objects.get(bucket as BucketName, 'verify/lost.bin');
+      const [segment] = await store.objects.segments(object!.id);
+      await s3.send(new DeleteObjectCommand({ Bucket: external.bucket, Key: `blobs/${segment!.blobKey}` }));
+      const stray = 'zz00000000000000000000000000stray';
+      await s3.send(new PutObjectCommand({ Bucket: external.bucket, Key: `blobs/${stray}`, Body: 'stray' }));
+      const report = await verify(first.container);
+      assert.deepEqual(
+        report.missing.map((m) => [m.bucket, m.key, m.blobKey]),
+        [[bucket, 'verify/lost.bin', segment!.blobKey]],
+      );
+      assert.deepEqual(
+        report.strays.map((s) => s.blobKey),
+        [stray],
+      );
+      await s3.send(new DeleteObjectCommand({ Bucket: external.bucket, Key: `blobs/${stray}` }));
+      assert.equal((await objects.request('DELETE', 'verify/lost.bin')).status, 204);
     });
 
     it('without a marker, SMH files of a library the database does not know refuse a fresh database', async () => {
