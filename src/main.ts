@@ -1,6 +1,8 @@
 // The mediahost command line: serve, worker, migrate, library create. Every setting is a flag and a
 // MEDIAHOST_* variable (src/config/schema.ts); flags win over variables, variables over defaults.
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { sqlitePathFor } from './adapters/metadata/sqlite/store.ts';
 import { backup, restore } from './app/backup.ts';
 import { type Container, createContainer, createLogger, openMetadataStore } from './app/container.ts';
 import { SWEEPER_PAUSED } from './app/deployment.ts';
@@ -209,6 +211,14 @@ settingOptions(
 
 const BACKUP_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl', 'blob', 'logLevel'];
 
+/** Commands that inspect a deployment must not create an empty one at a mistyped --data-dir. */
+function requireDatabase(config: Config, command: string): Config {
+  const path = sqlitePathFor(config.dataDir);
+  if (config.databaseUrl === '' && !existsSync(path))
+    throw new ConfigError(`${command}: there is no database at ${path} (--data-dir)`);
+  return config;
+}
+
 settingOptions(
   program
     .command('backup')
@@ -262,7 +272,7 @@ settingOptions(
     .option('--json', 'print one JSON object', false),
   ALL_SETTINGS,
 ).action(async (options: Record<string, unknown>) => {
-  const config = configFrom(options);
+  const config = requireDatabase(configFrom(options), 'verify');
   const container = await createContainer(config, { logger: createLogger({ logLevel: 'warn' }) });
   try {
     const report = await verify(container);
@@ -283,7 +293,7 @@ settingOptions(
     .option('--reason <text>', 'shown in the logs while paused', 'paused by an operator'),
   STORE_SETTINGS,
 ).action(async (options: Record<string, unknown>) => {
-  const store = await openMetadataStore(configFrom(options));
+  const store = await openMetadataStore(requireDatabase(configFrom(options), 'sweeper pause'));
   try {
     await store.settings.put(SWEEPER_PAUSED, String(options.reason));
   } finally {
@@ -295,7 +305,7 @@ settingOptions(
   sweeper.command('resume').description('Let the sweepers of this database reclaim storage again.'),
   STORE_SETTINGS,
 ).action(async (options: Record<string, unknown>) => {
-  const store = await openMetadataStore(configFrom(options));
+  const store = await openMetadataStore(requireDatabase(configFrom(options), 'sweeper resume'));
   try {
     await store.settings.delete(SWEEPER_PAUSED);
   } finally {

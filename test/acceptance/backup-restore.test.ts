@@ -217,6 +217,9 @@ describe('backup and restore', { timeout: 600_000 }, () => {
     ]);
     assert.equal(other.code, 2);
     assert.match(other.stderr, /back up the database and then the bucket/);
+    const typo = await cli(['verify', '--data-dir', join(source, 'typo')]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /verify: there is no database at /);
     const resumed = await cli(['sweeper', 'resume', '--data-dir', source]);
     assert.equal(resumed.code, 0, resumed.stderr);
   });
