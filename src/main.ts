@@ -3,12 +3,13 @@
 import { Command } from 'commander';
 import { type Container, createContainer, openMetadataStore } from './app/container.ts';
 import { createLogger } from './app/create-logger.ts';
-import { startServer } from './app/lifecycle.ts';
+import { claimBlobStore, startServer } from './app/lifecycle.ts';
 import { redactSecrets } from './app/redact.ts';
 import { describeStartFailure } from './app/start-failure.ts';
 import { onStopSignal } from './app/stop-signals.ts';
 import { mediahostVersion } from './app/version.ts';
 import { registerLibraryCommands } from './cli/library-commands.ts';
+import { registerOperatorCommands } from './cli/operator-commands.ts';
 import {
   ALL_SETTINGS,
   activeConfig,
@@ -125,6 +126,10 @@ settingOptions(
     'mediahost worker is starting',
   );
   const container = await createContainer(config, { logger });
+  await claimBlobStore(container).catch(async (err: unknown) => {
+    await container.close();
+    throw err;
+  });
   const tools = await container.mediaRunner.status();
   if (!tools.available) logger.warn({ reason: tools.reason }, 'ffmpeg cannot run: media tasks will fail');
   await warnIfStoreUnavailable(logger, container);
@@ -158,5 +163,6 @@ settingOptions(
 });
 
 registerLibraryCommands(program);
+registerOperatorCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob-store.ts';
+import { FsDeploymentMarker } from '../adapters/blob/fs-deployment-marker.ts';
 import { StatfsDiskSpace } from '../adapters/disk/statfs-disk-space.ts';
 import { SafeHttpClient } from '../adapters/http/safe-fetch.ts';
 import { FfmpegRunner } from '../adapters/media/ffmpeg-runner.ts';
@@ -28,6 +29,7 @@ import type { DigestName } from '../lib/checksums.ts';
 import { HashPool, inlineDigester } from '../lib/hash-pool.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
+import type { DeploymentMarker } from '../ports/deployment-marker.ts';
 import type { DiskSpace } from '../ports/disk-space.ts';
 import type { MediaRunner } from '../ports/media-runner.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
@@ -37,6 +39,7 @@ import { mediaHandlers } from '../worker/media-handlers.ts';
 import { Sweeper } from '../worker/sweeper.ts';
 import { uploadHandlers } from '../worker/upload-handlers.ts';
 import { createLogger } from './create-logger.ts';
+import { Deployment } from './deployment.ts';
 import { nodeIdOf } from './node-id.ts';
 
 /** The server's public URL: configured, or known once it listens on its port. */
@@ -68,6 +71,8 @@ export interface Container {
   /** Runs media tasks and callbacks; started by `serve` (when --worker-concurrency > 0) and `worker`. */
   jobs: JobRunner;
   sweeper: Sweeper;
+  /** Whose blob store this is, and whether the sweeper may run (docs/deploy.md). */
+  deployment: Deployment;
   /** COS owner id shown in listings, from the installation's APPID. */
   ownerId: string;
   close(): Promise<void>;
@@ -125,8 +130,10 @@ export async function createContainer(
     const outbound = outboundPolicy(config);
     if (config.blob === 's3') s3 = (await import('../adapters/s3/open.ts')).openS3Bucket(config, clock);
     let blobs: BlobStore;
+    let marker: DeploymentMarker;
     if (s3) {
       blobs = s3.blobs;
+      marker = s3.marker;
     } else {
       const fsBlobs = new FsBlobStore(join(config.dataDir, 'blobs'), {
         directIo: config.fsDirectIo,
@@ -134,7 +141,9 @@ export async function createContainer(
       });
       await fsBlobs.init();
       blobs = fsBlobs;
+      marker = new FsDeploymentMarker(join(config.dataDir, 'blobs'));
     }
+    const deployment = new Deployment({ config, store, blobs, marker, clock, logger });
     const credentials = new CredentialService(store, clock);
     const deps = {
       store,
@@ -233,6 +242,7 @@ export async function createContainer(
       graceMs: config.orphanGraceSeconds * 1000,
       incompleteUploadMaxAgeMs: config.incompleteUploadMaxAgeHours * 3600 * 1000,
       intervalMs: config.sweepIntervalSeconds * 1000,
+      paused: () => deployment.sweeperPause(),
     });
     const appId = await libraries.appId();
     return {
@@ -256,6 +266,7 @@ export async function createContainer(
       mediaRunner,
       jobs,
       sweeper,
+      deployment,
       ownerId: `qcs::cam::uin/${appId}:uin/${appId}`,
       async close() {
         await jobs.stop();

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.ts';
 import type { CreatedLibrary } from '../core/libraries/library-service.ts';
 import type { Clock } from '../ports/clock.ts';
 import { type Container, createContainer } from './container.ts';
+import { DeploymentConflictError } from './deployment.ts';
 import { buildHttpApp } from './http.ts';
 
 export interface RunningServer {
@@ -26,6 +27,25 @@ export function publicUrlOf(config: Config, port: number): string {
   return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
 }
 
+/** How long a start waits for the blob store to answer about its marker. */
+const CLAIM_TIMEOUT_MS = 5000;
+
+/**
+ * Refuses to run on another deployment's blob store. A store that does not answer yet is not a
+ * reason to stay down (health reports it); the sweeper waits until the store's owner is confirmed.
+ */
+export async function claimBlobStore(container: Container): Promise<void> {
+  try {
+    await container.deployment.claim({ signal: AbortSignal.timeout(CLAIM_TIMEOUT_MS) });
+  } catch (err) {
+    if (err instanceof DeploymentConflictError) throw err;
+    container.logger.warn(
+      { err, blobStore: container.deployment.marker.location },
+      'cannot read the deployment marker of the blob store; the sweeper waits until it can',
+    );
+  }
+}
+
 export async function startServer(
   config: Config,
   options: { logger?: PinoLogger; clock?: Clock } = {},
@@ -33,6 +53,7 @@ export async function startServer(
   const container = await createContainer(config, options);
   let app: FastifyInstance | undefined;
   try {
+    await claimBlobStore(container);
     const createdLibrary = await container.libraries.ensureDefault();
     // Before any request: confirms a previous run of this node left half done become retryable at once.
     await container.uploads.recoverInterruptedConfirms();

@@ -278,6 +278,20 @@ export const SETTINGS = {
     description:
       "Free space (MiB) to keep on the data dir's filesystem: below it, uploads (object PUT, UploadPart, POST, copies, SMH begin) and new media tasks answer InsufficientStorage, and /healthz answers 503 with disk.status low. A body whose declared length would take the disk below it is refused too. 0 refuses only what cannot fit.",
   },
+  sweeperPaused: {
+    flag: 'sweeper-paused',
+    type: 'boolean',
+    default: false,
+    description:
+      'Keep the sweeper from deleting anything on this process (during and after a restore: docs/deploy.md, "Backups and restores"). `mediahost sweeper pause` does the same for every process of a database.',
+  },
+  adoptBlobStore: {
+    flag: 'adopt-blob-store',
+    type: 'boolean',
+    default: false,
+    description:
+      "Start even though the blob store holds data this database does not know and no deployment marker (a store restored apart from its database), and mark it as this database's. A store marked by another database is never taken.",
+  },
   uploadCredentialSeconds: {
     flag: 'upload-credential-seconds',
     type: 'integer',

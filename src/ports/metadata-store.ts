@@ -552,6 +552,10 @@ export interface SettingsRepo {
   get(name: string): Promise<string | undefined>;
   /** Stores the value unless one exists; returns whichever value is stored afterwards. */
   putIfAbsent(name: string, value: string): Promise<string>;
+  /** Stores the value, replacing any. */
+  put(name: string, value: string): Promise<void>;
+  /** Removes the setting (nothing when there is none). */
+  delete(name: string): Promise<void>;
 }
 
 /** What a library holds: shown by `library list`, and what `library delete` refuses to drop unforced. */
@@ -637,14 +641,30 @@ export interface MultipartRepo {
   /** Deletes all parts of the upload and returns their blobs. */
   deleteParts(id: UploadId): Promise<BlobKey[]>;
   listActive(query: UploadListQuery): Promise<UploadRecord[]>;
-  /** Uploads to reclaim: active ones initiated before `activeBefore`, finished ones older than `finishedBefore`. */
+  /**
+   * Uploads to reclaim: active ones initiated before `activeBefore`, finished ones older than
+   * `finishedBefore`. An active upload behind an SMH upload task that is still uploading or
+   * confirming is not listed: it ends with its task.
+   */
   listStale(activeBefore: number, finishedBefore: number, limit: number): Promise<UploadRecord[]>;
   delete(id: UploadId): Promise<void>;
+}
+
+/** A row that points to a blob: an object's segment, or a part of a multipart upload. */
+export interface BlobRef {
+  blobKey: BlobKey;
+  size: number;
+  bucket: BucketName;
+  key: string;
+  /** Set when the row is a part. */
+  part?: { uploadId: UploadId; partNumber: number };
 }
 
 export interface BlobRefRepo {
   /** The subset of `keys` that some part or object segment still points to. */
   referenced(keys: readonly BlobKey[]): Promise<Set<BlobKey>>;
+  /** The rows that point to blobs, in blob-key order, with keys after `after` (for `mediahost verify`). */
+  list(after: string, limit: number): Promise<BlobRef[]>;
 }
 
 export interface Repositories {

@@ -35,9 +35,19 @@ export interface SweeperOptions {
   graceMs: number;
   incompleteUploadMaxAgeMs: number;
   intervalMs: number;
+  /** Why nothing may be reclaimed now (a restore in progress, an unconfirmed store), or undefined. */
+  paused?: () => Promise<string | undefined>;
 }
 
 const BATCH = 500;
+const NOTHING: SweepReport = {
+  expiredUploadTasks: 0,
+  expiredTokens: 0,
+  temporaryFiles: 0,
+  orphanBlobs: 0,
+  expiredKeys: 0,
+  staleUploads: 0,
+};
 /** Orphan candidates remembered between passes; more wait for a later pass. */
 const MAX_SUSPECTS = 100_000;
 /** Expired temporary keys are kept a day, so late requests still get a precise error. */
@@ -49,6 +59,8 @@ export class Sweeper {
   #running: Promise<SweepReport> | undefined;
   /** Unreferenced blobs the last pass found; deleted when this pass finds them so again. */
   #suspects = new Set<BlobKey>();
+  /** The pause reason last logged, so a pause is logged when it starts, not at every pass. */
+  #pausedFor: string | undefined;
 
   constructor(options: SweeperOptions) {
     this.#o = options;
@@ -90,6 +102,17 @@ export class Sweeper {
     if (this.#running) return this.#running;
     const run = async (): Promise<SweepReport> => {
       const { blobs, clock, credentials, multipart } = this.#o;
+      const paused = await this.#o.paused?.();
+      if (paused !== this.#pausedFor) {
+        if (paused !== undefined) this.#o.logger.warn({ reason: paused }, 'the sweeper is paused');
+        else this.#o.logger.info({}, 'the sweeper resumed');
+        this.#pausedFor = paused;
+      }
+      if (paused !== undefined) {
+        // Orphans found before the pause are suspects no longer: a restore may reference them again.
+        this.#suspects.clear();
+        return { ...NOTHING };
+      }
       const olderThan = clock.now() - this.#o.graceMs;
       const report: SweepReport = {
         expiredUploadTasks: await this.#o.uploads.expireStale(),

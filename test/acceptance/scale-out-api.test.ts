@@ -178,6 +178,8 @@ describe('scale-out: API nodes over one PostgreSQL and one external S3 store', {
     const port = (silent.address() as AddressInfo).port;
     const node = await startServer(scaleOutConfig(db, external, { s3Endpoint: `http://127.0.0.1:${port}` }));
     try {
+      // The start's own look at the deployment marker (given up after a few seconds) is not a check.
+      const before = sockets.length;
       const started = Date.now();
       const [a, b] = await Promise.all([fetch(`${node.url}/healthz`), fetch(`${node.url}/healthz`)]);
       assert.deepEqual([a.status, b.status], [503, 503]);
@@ -186,7 +188,8 @@ describe('scale-out: API nodes over one PostgreSQL and one external S3 store', {
         ((await a.json()) as { objectStore: { status: string } }).objectStore.status,
         'unavailable',
       );
-      assert.ok(sockets.length <= 1, `concurrent checks share one request (${sockets.length} connections)`);
+      const opened = sockets.length - before;
+      assert.ok(opened <= 1, `concurrent checks share one request (${opened} connections)`);
     } finally {
       await node.close();
       for (const socket of sockets) socket.destroy();

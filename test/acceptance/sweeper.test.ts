@@ -1,6 +1,7 @@
 // The orphan sweep deletes a blob only when two passes found it unreferenced: a blob whose row commits
 // between the passes (a write that had just finished when the first pass looked) is kept. The
-// temporary-file sweep never takes the file of an upload still sending, however slowly.
+// temporary-file sweep never takes the file of an upload still sending, however slowly. Stale
+// multipart uploads are aborted, but not those behind a live SMH upload task.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
@@ -9,9 +10,21 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobKey } from '../../src/core/ids.ts';
 import { gatedBody } from '../helpers/gated-body.ts';
-import { ObjectClient } from '../helpers/object-client.ts';
+import { ObjectClient, xmlValue } from '../helpers/object-client.ts';
 import { startTestServer, type TestClock, type TestServer, testClock } from '../helpers/server.ts';
-import { waitFor } from '../helpers/smh-client.ts';
+import { cosFetch } from '../helpers/sign.ts';
+import {
+  bytesOf,
+  createToken,
+  expectJson,
+  MiB,
+  md5Hex,
+  putParts,
+  SmhClient,
+  type TaskStatus,
+  type UploadInfo,
+  waitFor,
+} from '../helpers/smh-client.ts';
 
 async function* bytes(text: string): AsyncGenerator<Uint8Array> {
   yield Buffer.from(text);
@@ -125,5 +138,64 @@ describe('slow uploads and the temporary-file sweep', { timeout: 240_000 }, () =
     assert.equal(stored.status, 200);
     assert.ok(stored.body.equals(data), 'the object has exactly the bytes sent');
     assert.deepEqual(readdirSync(tmp), []);
+  });
+});
+
+describe('stale multipart uploads', { timeout: 240_000 }, () => {
+  let server: TestServer;
+  let clock: TestClock;
+
+  before(async () => {
+    clock = testClock();
+    server = await startTestServer({ incompleteUploadMaxAgeHours: 1 }, { clock });
+  });
+
+  after(async () => {
+    await server?.close();
+  });
+
+  it('are aborted, except those behind a live SMH upload task, which end with their task', async () => {
+    const smh = new SmhClient({
+      url: server.url,
+      libraryId: server.libraryId,
+      token: await createToken(server.url, server, { grant: 'upload_file' }),
+    });
+    const data = bytesOf('long upload', MiB + 300);
+    const task = await smh.beginTask('multipart', 'long.bin');
+    await putParts(task, [data.subarray(0, MiB)]);
+    const creds = { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey };
+    const initiated = await cosFetch(server.url, creds, {
+      method: 'POST',
+      path: `/${server.bucket}/abandoned.bin`,
+      query: { uploads: '' },
+    });
+    const uploadId = xmlValue(await initiated.text(), 'UploadId');
+    assert.ok(uploadId);
+
+    const later = 2 * 3600;
+    clock.advance(later * 1000); // both uploads are older than --incomplete-upload-max-age-hours
+    const report = await server.server.container.sweeper.sweep();
+    assert.equal(report.staleUploads, 1, 'only the object API upload is stale');
+
+    const listed = await cosFetch(server.url, creds, {
+      method: 'GET',
+      path: `/${server.bucket}/abandoned.bin`,
+      query: { uploadId },
+      window: { start: later - 60, end: later + 900 }, // signed on the server's (advanced) clock
+    });
+    assert.equal(listed.status, 404, 'the abandoned upload was aborted');
+    assert.equal(xmlValue(await listed.text(), 'Code'), 'NoSuchUpload');
+
+    // The SMH task is live (within its grace): its part is still there and it completes.
+    const status = await expectJson<TaskStatus>(await smh.status(task.confirmKey), 200);
+    assert.deepEqual(
+      status.parts?.map((p) => p.Size),
+      [MiB],
+    );
+    const renewed = await expectJson<UploadInfo>(await smh.renew(task.confirmKey), 200);
+    await putParts(renewed, [data.subarray(MiB)], 2);
+    await smh.confirmFile(task.confirmKey);
+    const { body } = await smh.download('long.bin');
+    assert.equal(md5Hex(body), md5Hex(data));
   });
 });

@@ -11,6 +11,7 @@ import { readMigrations, SchemaTooNewError } from '../../src/adapters/metadata/m
 import type { AccessKeyId, BlobKey, BucketName, LibraryId, ObjectId, UploadId } from '../../src/core/ids.ts';
 import type {
   AccessKeyRecord,
+  BlobRef,
   BucketRecord,
   CompletedUpload,
   InodeRecord,
@@ -150,6 +151,17 @@ for (const impl of implementations) {
         assert.equal(await store.settings.putIfAbsent(name, 'first'), 'first');
         assert.equal(await store.settings.putIfAbsent(name, 'second'), 'first');
         assert.equal(await store.settings.get(name), 'first');
+      });
+
+      it('put replaces a value and delete removes it', async () => {
+        const name = unique('setting-');
+        await store.settings.put(name, 'one');
+        assert.equal(await store.settings.get(name), 'one');
+        await store.settings.put(name, 'two');
+        assert.equal(await store.settings.get(name), 'two');
+        await store.settings.delete(name);
+        assert.equal(await store.settings.get(name), undefined);
+        await store.settings.delete(name);
       });
     });
 
@@ -947,6 +959,44 @@ for (const impl of implementations) {
         assert.deepEqual(await stale(0, 0), new Set());
         assert.equal((await store.multipart.listStale(now, now + day, 1)).length, 1, 'limit');
       });
+
+      it('listStale leaves out active uploads behind an SMH task that is still open', async () => {
+        const bucket = await newBucket();
+        const now = Date.now();
+        const ofTask = uploadRecord(bucket, `${library.id}/smh`, { initiatedAt: now - 10 * 86_400_000 });
+        await store.multipart.insert(ofTask);
+        const task: UploadTaskRecord = {
+          confirmKey: unique('task'),
+          libraryId: library.id,
+          spaceId: '-',
+          path: ['a.bin'],
+          flavour: 'multipart',
+          strategy: 'rename',
+          force: false,
+          objectKey: ofTask.key,
+          uploadId: ofTask.id,
+          credentialId: null,
+          state: 'uploading',
+          objectReady: false,
+          credentialExpiresAt: now + 3_600_000,
+          userId: '',
+          options: { meta: {}, attributes: {} },
+          result: null,
+          leaseOwner: null,
+          leaseUntil: 0,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await store.uploadTasks.insert(task);
+        const stale = async () =>
+          (await store.multipart.listStale(now, now, 100_000)).some((u) => u.id === ofTask.id);
+        assert.equal(await stale(), false, 'uploading');
+        assert.equal(await store.uploadTasks.transition(task.confirmKey, 'uploading', 'confirming'), true);
+        assert.equal(await stale(), false, 'confirming');
+        assert.equal(await store.uploadTasks.transition(task.confirmKey, 'confirming', 'uploading'), true);
+        assert.equal(await store.uploadTasks.transition(task.confirmKey, 'uploading', 'expired'), true);
+        assert.equal(await stale(), true, 'its task expired: the upload is reclaimed like any other');
+      });
     });
 
     describe('blob references', () => {
@@ -968,6 +1018,41 @@ for (const impl of implementations) {
         await store.multipart.deleteParts(upload.id);
         await store.objects.delete(bucket, 'o');
         assert.deepEqual(await store.blobRefs.referenced(asked), new Set());
+      });
+
+      it('list pages through every row pointing to a blob, in blob-key order, with its owner', async () => {
+        const bucket = await newBucket();
+        const upload = uploadRecord(bucket, 'up');
+        await store.multipart.insert(upload);
+        const parts = [partRecord(upload.id, 1), partRecord(upload.id, 2)];
+        for (const part of parts) await store.multipart.putPart(part);
+        const segments = [blobKey(), blobKey(), blobKey()].map((k) => ({ blobKey: k, size: 3 }));
+        const object = objectRecord(bucket, 'obj', { size: 9 });
+        await store.objects.put(object, segments);
+        const seen: BlobRef[] = [];
+        let after = '';
+        for (;;) {
+          const page = await store.blobRefs.list(after, 2);
+          if (page.length === 0) break;
+          assert.ok(page.length <= 2);
+          seen.push(...page);
+          after = page.at(-1)!.blobKey;
+        }
+        const keys = seen.map((r) => r.blobKey);
+        assert.deepEqual(keys, [...keys].sort(), 'in order');
+        assert.equal(new Set(keys).size, keys.length, 'each once');
+        const mine = seen.filter((r) => r.bucket === bucket);
+        const expected: BlobRef[] = [
+          ...segments.map((s) => ({ blobKey: s.blobKey, size: 3, bucket, key: 'obj' })),
+          ...parts.map((p) => ({
+            blobKey: p.blobKey,
+            size: p.size,
+            bucket,
+            key: 'up',
+            part: { uploadId: upload.id, partNumber: p.partNumber },
+          })),
+        ].sort((a, b) => (a.blobKey < b.blobKey ? -1 : 1));
+        assert.deepEqual(mine, expected);
       });
     });
 

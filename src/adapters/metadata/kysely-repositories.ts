@@ -6,6 +6,7 @@ import type { AccessKeyId, BlobKey, BucketName, LibraryId, ObjectId, UploadId } 
 import type {
   AccessKeyRecord,
   AccessKeyRepo,
+  BlobRef,
   BlobRefRepo,
   BucketAcl,
   BucketRecord,
@@ -76,6 +77,18 @@ class KyselySettingsRepo implements SettingsRepo {
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
     return (await this.get(name)) ?? value;
+  }
+
+  async put(name: string, value: string): Promise<void> {
+    await this.db
+      .insertInto('settings')
+      .values({ name, value })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ value }))
+      .execute();
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.db.deleteFrom('settings').where('name', '=', name).execute();
   }
 }
 
@@ -547,7 +560,20 @@ class KyselyMultipartRepo implements MultipartRepo {
       .selectAll()
       .where((eb) =>
         eb.or([
-          eb.and([eb('state', '=', 'active'), eb('updated_at', '<', activeBefore)]),
+          eb.and([
+            eb('state', '=', 'active'),
+            eb('updated_at', '<', activeBefore),
+            // An SMH task still open expires with its task (UploadService.expireStale), not here.
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('upload_tasks')
+                  .select('upload_tasks.confirm_key')
+                  .whereRef('upload_tasks.upload_id', '=', 'multipart_uploads.id')
+                  .where('upload_tasks.state', 'in', ['uploading', 'confirming']),
+              ),
+            ),
+          ]),
           eb.and([eb('state', '!=', 'active'), eb('updated_at', '<', finishedBefore)]),
         ]),
       )
@@ -585,6 +611,49 @@ class KyselyBlobRefRepo implements BlobRefRepo {
       for (const r of fromSegments) found.add(r.blob_key as BlobKey);
     }
     return found;
+  }
+
+  async list(after: string, limit: number): Promise<BlobRef[]> {
+    const segments = await this.db
+      .selectFrom('object_segments')
+      .innerJoin('objects', 'objects.id', 'object_segments.object_id')
+      .select(['object_segments.blob_key', 'object_segments.size', 'objects.bucket', 'objects.key'])
+      .where('object_segments.blob_key', '>', after)
+      .orderBy('object_segments.blob_key')
+      .limit(limit)
+      .execute();
+    const parts = await this.db
+      .selectFrom('parts')
+      .innerJoin('multipart_uploads', 'multipart_uploads.id', 'parts.upload_id')
+      .select([
+        'parts.blob_key',
+        'parts.size',
+        'parts.upload_id',
+        'parts.part_number',
+        'multipart_uploads.bucket',
+        'multipart_uploads.key',
+      ])
+      .where('parts.blob_key', '>', after)
+      .orderBy('parts.blob_key')
+      .limit(limit)
+      .execute();
+    const refs: BlobRef[] = [
+      ...segments.map((r) => ({
+        blobKey: r.blob_key as BlobKey,
+        size: Number(r.size),
+        bucket: r.bucket as BucketName,
+        key: r.key,
+      })),
+      ...parts.map((r) => ({
+        blobKey: r.blob_key as BlobKey,
+        size: Number(r.size),
+        bucket: r.bucket as BucketName,
+        key: r.key,
+        part: { uploadId: r.upload_id as UploadId, partNumber: Number(r.part_number) },
+      })),
+    ];
+    // Each query's page is complete up to its own last key, so the first `limit` of both are too.
+    return refs.sort((a, b) => (a.blobKey < b.blobKey ? -1 : a.blobKey > b.blobKey ? 1 : 0)).slice(0, limit);
   }
 }
 

@@ -6,10 +6,12 @@ import type { Clock } from '../../ports/clock.ts';
 import { S3BlobStore } from '../blob/s3-blob-store.ts';
 import { S3ObjectStore } from '../object-store/s3-object-store.ts';
 import { createS3Client, s3BucketSettings } from './s3-bucket.ts';
+import { S3DeploymentMarker } from './s3-deployment-marker.ts';
 
 export interface S3Bucket {
   blobs: S3BlobStore;
   objects: S3ObjectStore;
+  marker: S3DeploymentMarker;
   close(): void;
 }
 
@@ -20,6 +22,7 @@ export function openS3Bucket(config: Config, clock: Clock): S3Bucket {
   return {
     blobs: new S3BlobStore(settings, client),
     objects,
+    marker: new S3DeploymentMarker(settings, client),
     close() {
       objects.close();
       client.destroy();

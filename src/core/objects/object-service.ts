@@ -49,8 +49,8 @@ export interface ByteRange {
 
 export interface ObjectReader {
   object: ObjectRecord;
-  /** Opens the bytes of the whole object or of a range. */
-  open(range?: ByteRange, signal?: AbortSignal): Readable;
+  /** Opens the bytes of the whole object or of a range; fails at once when its first blob is missing. */
+  open(range?: ByteRange, signal?: AbortSignal): Promise<Readable>;
 }
 
 export interface ListObjectsInput {
@@ -93,28 +93,44 @@ export interface ObjectServiceDeps {
   disk: DiskSpace;
 }
 
-/** Streams the given byte range of an object assembled from segments, opening each blob lazily. */
-function segmentStream(
+/**
+ * Streams the given byte range of an object assembled from segments. The first blob is opened before
+ * this returns, so a missing blob fails the call while an error can still be answered; later blobs
+ * are opened as the stream reaches them.
+ */
+async function segmentStream(
   blobs: BlobStore,
   segments: readonly SegmentRecord[],
   range: ByteRange,
   signal?: AbortSignal,
-): Readable {
+): Promise<Readable> {
+  const pieces: { blobKey: BlobKey; start: number; end: number }[] = [];
+  let offset = 0;
+  for (const seg of segments) {
+    const segStart = offset;
+    const segEnd = offset + seg.size - 1;
+    offset += seg.size;
+    if (seg.size === 0 || segEnd < range.start) continue;
+    if (segStart > range.end) break;
+    pieces.push({
+      blobKey: seg.blobKey,
+      start: Math.max(range.start, segStart) - segStart,
+      end: Math.min(range.end, segEnd) - segStart,
+    });
+  }
+  const open = (p: (typeof pieces)[number]): Promise<Readable> =>
+    blobs.read(p.blobKey, { start: p.start, end: p.end, ...(signal ? { signal } : {}) });
+  const first = pieces.length > 0 ? await open(pieces[0]!) : undefined;
   async function* generate(): AsyncGenerator<Buffer> {
-    let offset = 0;
-    for (const seg of segments) {
-      const segStart = offset;
-      const segEnd = offset + seg.size - 1;
-      offset += seg.size;
-      if (seg.size === 0 || segEnd < range.start) continue;
-      if (segStart > range.end) break;
-      const from = Math.max(range.start, segStart) - segStart;
-      const to = Math.min(range.end, segEnd) - segStart;
-      const stream = await blobs.read(seg.blobKey, { start: from, end: to, ...(signal ? { signal } : {}) });
+    for (const [i, piece] of pieces.entries()) {
+      const stream = i === 0 ? first! : await open(piece);
       for await (const chunk of stream) yield chunk as Buffer;
     }
   }
-  return Readable.from(generate(), { objectMode: false });
+  const out = Readable.from(generate(), { objectMode: false });
+  // A body abandoned before it was read still closes the blob opened up front.
+  out.once('close', () => first?.destroy());
+  return out;
 }
 
 export class ObjectService {

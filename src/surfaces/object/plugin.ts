@@ -196,6 +196,10 @@ export function objectApiPlugin(deps: ObjectSurfaceDeps): (app: FastifyInstance)
       const contentType = heldContentTypes.get(request);
       if (contentType !== undefined) request.headers['content-type'] = contentType;
     });
+    // What still escapes a command (a body failing before its first byte) gets this surface's answer.
+    app.setErrorHandler((err, request, reply) => {
+      renderError(request, reply, request.id, undefined, err);
+    });
     app.route({
       method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'],
       url: OBJECT_ROUTE,

@@ -23,13 +23,17 @@ export async function getObject(ctx: ObjectContext): Promise<void> {
   if (outcome === 'precondition-failed') {
     throw new AppError('PreconditionFailed', 'At least one of the preconditions you specified did not hold.');
   }
-  ctx.reply.headers(objectResponseHeaders(ctx, object));
+  const headers = objectResponseHeaders(ctx, object);
   const range = isHead ? undefined : parseRange(header(ctx, 'range'), object.size);
+  // The bytes are opened before any header is set: a blob that is gone is still an error answer.
+  let stream: Readable | undefined =
+    isHead || object.size === 0 ? undefined : await reader.open(range, ctx.signal);
+  ctx.reply.headers(headers);
   if (isHead) {
     ctx.reply.header('content-length', String(object.size)).code(200).send();
     return;
   }
-  if (object.size === 0) {
+  if (!stream) {
     sendEmpty(ctx, 200);
     return;
   }
@@ -40,7 +44,10 @@ export async function getObject(ctx: ObjectContext): Promise<void> {
   }
   const length = range ? range.end - range.start + 1 : object.size;
   ctx.reply.header('content-length', String(length));
-  let stream: Readable = reader.open(range, ctx.signal);
+  // Past the headers a failure can only break the connection; it is logged (with the request id).
+  stream.once('error', (err) => {
+    if (!ctx.signal.aborted) ctx.request.log.error({ err }, 'object body failed after its headers were sent');
+  });
   const limit = trafficLimit(ctx);
   if (limit !== undefined) stream = Readable.from(throttle(stream, limit, ctx.signal));
   ctx.reply.code(status).send(stream);

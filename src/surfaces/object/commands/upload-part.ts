@@ -68,7 +68,7 @@ export async function uploadPartCopy(ctx: ObjectContext): Promise<void> {
   const part = await ctx.deps.multipart.uploadPart({
     ...target,
     partNumber: partNumber(ctx),
-    body: reader.open(range, ctx.signal),
+    body: await reader.open(range, ctx.signal),
     declaredLength: length,
     expect: {},
     signal: ctx.signal,
