@@ -68,7 +68,7 @@ async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, ms: n
   }
 }
 
-describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, () => {
+describe('VOD tasks run by mediahost worker processes', { timeout: 600_000 }, () => {
   let server: TestServer;
   let smh: SmhClient;
   let vod: Vod;
