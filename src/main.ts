@@ -22,7 +22,8 @@ import { loggableConfig } from './config/loggable-config.ts';
 import { isAppError } from './core/errors.ts';
 import type { CreatedLibrary } from './core/libraries/library-service.ts';
 
-function printCreatedLibrary(created: CreatedLibrary, url: string, region: string): void {
+/** Resolves once the lines are handed to stdout, so that a log line written after them follows them. */
+function printCreatedLibrary(created: CreatedLibrary, url: string, region: string): Promise<void> {
   const { library, librarySecret, accessKeyId, secretAccessKey } = created;
   const lines = [
     '',
@@ -45,7 +46,7 @@ function printCreatedLibrary(created: CreatedLibrary, url: string, region: strin
     `    .putObject({ Bucket: '${library.bucket}', Region: '${region}', Key: 'photo.jpg', Body: fs.createReadStream('photo.jpg') }, console.log)`,
     '',
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return new Promise((resolve) => process.stdout.write(`${lines.join('\n')}\n`, () => resolve()));
 }
 
 /** Exit 2 for a wrong setting or request, 1 for a failure at start (named in one line when a setting explains it). */
@@ -92,6 +93,8 @@ settingOptions(
   const logger = createLogger(config);
   logger.info({ version: mediahostVersion(), config: loggableConfig(config) }, 'mediahost is starting');
   const server = await startServer(config, { logger });
+  // Before "listening": whoever waits for that line (a supervisor, a test) has the credentials by then.
+  if (server.createdLibrary) await printCreatedLibrary(server.createdLibrary, server.url, config.region);
   logger.info(
     {
       url: server.url,
@@ -102,7 +105,6 @@ settingOptions(
     },
     'mediahost is listening',
   );
-  if (server.createdLibrary) printCreatedLibrary(server.createdLibrary, server.url, config.region);
   await warnIfStoreUnavailable(logger, server.container);
   onStopSignal(logger, 'shutting down: finishing in-flight requests', () => server.close());
 });

@@ -3,6 +3,7 @@
 // a claim is in flight.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { WAIT_MS, waitFor, within } from '../../test/helpers/wait.ts';
 import type { KyselyMetadataStore } from '../adapters/metadata/kysely-metadata-store.ts';
 import { openSqliteStore } from '../adapters/metadata/sqlite/store.ts';
 import { AppError } from '../core/errors.ts';
@@ -36,14 +37,6 @@ function withJobs(store: KyselyMetadataStore, jobs: Partial<JobRepo>): MetadataS
     transaction: (fn) => store.transaction(fn),
     close: () => store.close(),
   };
-}
-
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A handler run that lasts until its signal aborts or the test lets it finish. */
@@ -97,17 +90,21 @@ describe('JobRunner', { timeout: 180_000 }, () => {
     });
     runner.start();
     try {
-      await until(() => runs.length === 1, 5000, 'the first run');
+      await waitFor(() => runs.length === 1, WAIT_MS, 'the first run');
       // Just after a heartbeat, the lease lapses (a stalled event loop, a database outage): the idle slot
       // reclaims and claims the job long before the next heartbeat.
       const seen = beats;
-      await until(() => beats > seen, 5000, 'a heartbeat');
+      await waitFor(() => beats > seen, WAIT_MS, 'a heartbeat');
       offset += 10 * LEASE_MS;
-      await until(() => runs.length === 2, 5000, 'the second run');
-      await until(() => runs[0]!.ctx.signal.aborted, 2 * LEASE_MS, 'the first run stopping');
+      await waitFor(() => runs.length === 2, WAIT_MS, 'the second run');
+      await waitFor(() => runs[0]!.ctx.signal.aborted, WAIT_MS, 'the first run stopping');
       assert.equal(runs[1]!.ctx.signal.aborted, false, 'the run holding the lease goes on');
       runs[1]!.finish();
-      await until(async () => (await store.jobs.get(job.id))?.state === 'SUCCEED', 5000, 'the job ending');
+      await waitFor(
+        async () => (await store.jobs.get(job.id))?.state === 'SUCCEED',
+        WAIT_MS,
+        'the job ending',
+      );
       const ended = await store.jobs.get(job.id);
       assert.equal(ended?.attempts, 2);
       assert.deepEqual(ended?.result, { run: 2 });
@@ -147,10 +144,11 @@ describe('JobRunner', { timeout: 180_000 }, () => {
     await claimEntered;
     const stopped = runner.stop();
     openGate();
-    const inTime = await Promise.race([
-      stopped.then(() => true),
-      new Promise<false>((r) => setTimeout(r, 3000, false)),
-    ]);
+    // The run blocks until finish(): a stop() waiting for it to end would never resolve.
+    const inTime = await within(stopped, 30_000, 'stop()').then(
+      () => true,
+      () => false,
+    );
     runs[0]?.finish();
     await stopped;
     assert.equal(inTime, true, 'stop() waited for a job claimed meanwhile to run to its end');
@@ -186,13 +184,17 @@ describe('JobRunner', { timeout: 180_000 }, () => {
     });
     runner.start();
     try {
-      await until(() => runs.length === 1, 5000, 'the run');
+      await waitFor(() => runs.length === 1, WAIT_MS, 'the run');
       down = true;
       runs[0]!.finish();
-      await until(() => refused >= 3, 10_000, 'tries to record the end');
+      await waitFor(() => refused >= 3, WAIT_MS, 'tries to record the end');
       assert.equal((await store.jobs.get(job.id))?.state, 'PROCESSING');
       down = false;
-      await until(async () => (await store.jobs.get(job.id))?.state === 'SUCCEED', 10_000, 'the job ending');
+      await waitFor(
+        async () => (await store.jobs.get(job.id))?.state === 'SUCCEED',
+        WAIT_MS,
+        'the job ending',
+      );
       const ended = await store.jobs.get(job.id);
       assert.equal(runs.length, 1, 'the job ran once');
       assert.equal(ended?.attempts, 1);

@@ -7,8 +7,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { blobFiles } from '../helpers/blob-files.ts';
+import { heldBody } from '../helpers/held-body.ts';
 import { md5Hex, ObjectClient, partBytes, xmlValue, xmlValues } from '../helpers/object-client.ts';
 import { type ChildServer, spawnServer, tempDir } from '../helpers/server.ts';
+import { WAIT_MS, waitFor } from '../helpers/wait.ts';
 
 const MiB = 1024 * 1024;
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -25,14 +27,6 @@ function createLibrary(
     },
   );
   return JSON.parse(out);
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const SERVER_ARGS = (dataDir: string) => [
@@ -72,20 +66,13 @@ describe('crash recovery', { timeout: 180_000 }, () => {
     const uploadId = await c.initiate(key);
     assert.equal((await c.uploadPart(key, uploadId, 1, parts[0]!)).status, 200);
 
-    let sent = 0;
-    const slow = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        await new Promise((r) => setTimeout(r, 10));
-        const piece = parts[1]!.subarray(sent, sent + 64 * 1024);
-        sent += piece.length;
-        if (piece.length === 0) controller.close();
-        else controller.enqueue(piece);
-      },
-    });
-    const streaming = c.uploadPart(key, uploadId, 2, slow).catch((err: Error) => err);
-    await waitFor(() => sent >= MiB, 60_000);
+    // Half the part goes out, then the body holds: the server is mid-part when it is killed.
+    const slow = heldBody(parts[1]!.length, MiB, 64 * 1024);
+    const streaming = c.uploadPart(key, uploadId, 2, slow.stream).catch((err: Error) => err);
+    await slow.held;
     await child.kill('SIGKILL');
     assert.ok((await streaming) instanceof Error, 'the part upload died with the server');
+    slow.release();
 
     child = await spawnServer(SERVER_ARGS(dataDir));
     c = client(child.url);
@@ -108,7 +95,7 @@ describe('crash recovery', { timeout: 180_000 }, () => {
     await waitFor(() => {
       const files = blobFiles(dataDir);
       return files.temporary.length === 0 && files.blobs.length === 2;
-    }, 10_000);
+    }, WAIT_MS);
     await child.kill('SIGTERM');
     child = undefined;
   });
@@ -173,7 +160,7 @@ describe('crash recovery', { timeout: 180_000 }, () => {
     await waitFor(() => {
       const files = blobFiles(dataDir);
       return files.temporary.length === 0 && files.blobs.length === referenced;
-    }, 10_000);
+    }, WAIT_MS);
     await child.kill('SIGTERM');
     child = undefined;
   });

@@ -254,8 +254,11 @@ describe('PostgreSQL restarts under load', { timeout: 400_000, skip: postgresSki
 
     const done = await a.vod.until(task.task_id, ['SUCCEED', 'FAILED'], 180_000);
     assert.equal(done.status, 'SUCCEED', done.error_msg);
-    const ended = worker.output.filter((l) => l.includes('"job ended"') && l.includes(task.task_id));
-    assert.equal(ended.length, 1, 'the task ended exactly once');
+    // The worker logs the end after recording it: its line may still be on the way.
+    const endedLines = () =>
+      worker!.output.filter((l) => l.includes('"job ended"') && l.includes(task.task_id));
+    await until('the worker logging the end', async () => (endedLines().length > 0 ? true : undefined));
+    assert.equal(endedLines().length, 1, 'the task ended exactly once');
     const client = new pg.Client({ connectionString: db });
     await client.connect();
     try {

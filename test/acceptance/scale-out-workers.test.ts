@@ -161,7 +161,7 @@ describe('scale-out: worker nodes over one PostgreSQL and one external S3 store'
       inputs: [{ asset_id: asset, timeline_start: '0', timeline_end: '40' }],
       editing_settings: { width: 1280, height: 720, resolution_upsample: true },
     });
-    await vod.until(created.task_id, ['PROCESSING'], 20_000);
+    await vod.until(created.task_id, ['PROCESSING']);
     const killedAt = Date.now();
     assert.equal(await first.stop('SIGKILL'), null, 'killed, not exited');
     const second = await startWorker(1);

@@ -3,12 +3,16 @@
 // in-flight requests finish.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { bodyInFlight } from '../helpers/held-body.ts';
 import { ObjectClient } from '../helpers/object-client.ts';
 import { type ChildServer, spawnServer, tempDir } from '../helpers/server.ts';
+import { WAIT_MS, waitFor } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'mediahost.js');
@@ -29,6 +33,20 @@ function printed(output: string[], field: string): string | undefined {
     if (m) return m[1];
   }
   return undefined;
+}
+
+/** Whether a new connection to the port is refused (nothing listens there any more). */
+async function refused(port: number): Promise<boolean> {
+  const socket = connect({ host: '127.0.0.1', port });
+  try {
+    await once(socket, 'connect');
+    return false;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
+    throw err;
+  } finally {
+    socket.destroy();
+  }
 }
 
 describe('server lifecycle', { timeout: 300_000 }, () => {
@@ -70,7 +88,7 @@ describe('server lifecycle', { timeout: 300_000 }, () => {
     dirs.push(dataDir);
     const first = await spawnServer(['--port', '0', '--data-dir', dataDir]);
     children.push(first);
-    await new Promise((r) => setTimeout(r, 200));
+    // The banner comes before the "listening" line that spawnServer waits for.
     const accessKeyId = printed(first.output, 'accessKeyId');
     const secretAccessKey = printed(first.output, 'secretAccessKey');
     const bucket = printed(first.output, 'bucket');
@@ -93,7 +111,8 @@ describe('server lifecycle', { timeout: 300_000 }, () => {
 
     const second = await spawnServer(['--port', '0', '--data-dir', dataDir]);
     children.push(second);
-    await new Promise((r) => setTimeout(r, 200));
+    // It would have come before "listening": its absence now is final.
+    assert.equal(printed(second.output, 'accessKeyId'), undefined, 'nothing is created the second time');
     assert.equal(printed(second.output, 'secretAccessKey'), undefined, 'secrets are printed only once');
     const again = new ObjectClient({
       url: second.url,
@@ -163,25 +182,20 @@ describe('server lifecycle', { timeout: 300_000 }, () => {
     const server = await spawnServer(['--port', '0', '--data-dir', dataDir]);
     children.push(server);
     const client = new ObjectClient({ url: server.url, bucket: lib.bucket, credentials: lib });
-    const total = 1024 * 1024;
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (sent >= total) return controller.close();
-        await new Promise((r) => setTimeout(r, 20));
-        const n = Math.min(32 * 1024, total - sent);
-        sent += n;
-        controller.enqueue(new Uint8Array(n).fill(9));
-      },
+    const body = bodyInFlight();
+    const upload = client.request('PUT', 'slow.bin', {
+      body: body.stream,
+      headers: { 'content-length': String(body.total) },
     });
-    const upload = client.request('PUT', 'slow.bin', { body, headers: { 'content-length': String(total) } });
-    await new Promise((r) => setTimeout(r, 150));
+    upload.catch(() => {});
+    await body.held;
     const exit = server.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 100));
-    await assert.rejects(fetch(`${server.url}/healthz`), 'no new connections once shutting down');
+    // Refused while the upload is still held open: the server stopped accepting before it drained.
+    await waitFor(() => refused(server.port), WAIT_MS, 'new connections refused');
+    body.release();
     const res = await upload;
     assert.equal(res.status, 200, await res.text());
-    assert.equal(sent, total);
+    assert.equal(body.sent(), body.total);
     assert.equal(await exit, 0);
   });
 });

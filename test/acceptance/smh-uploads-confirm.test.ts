@@ -24,19 +24,12 @@ import {
   uploadFile,
   waitFor,
 } from '../helpers/smh-client.ts';
+import { WAIT_MS } from '../helpers/wait.ts';
 
 const blobCount = (server: TestServer): number => blobFiles(server.dataDir).blobs.length;
 
 interface Listing {
   contents: { name: string; type: string }[];
-}
-
-async function waitForAsync(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const names = async (smh: SmhClient, dir: string): Promise<string[]> =>
@@ -101,7 +94,7 @@ describe('SMH confirm: conflicts, repeats and incomplete bytes', { timeout: 240_
     const withAll = blobCount(server);
     await expectSmhError(await smh.confirm(begin.confirmKey), 409, 'SameNameDirectoryOrFileExists');
     assert.equal((await smh.cancel(begin.confirmKey)).status, 204);
-    await waitFor(() => blobCount(server) === withAll - 2, 5000, 'the assembled parts freed');
+    await waitFor(() => blobCount(server) === withAll - 2, WAIT_MS, 'the assembled parts freed');
     assert.ok(blobCount(server) > before, 'the other file keeps its bytes');
     assert.ok((await smh.download('ask/assembled.bin')).body.equals(bytesOf('first-come', 10)));
   });
@@ -141,7 +134,7 @@ describe('SMH confirm: conflicts, repeats and incomplete bytes', { timeout: 240_
       'NoPermission',
     );
     assert.equal((await smh.cancel(plain.confirmKey)).status, 204);
-    await waitFor(() => blobCount(server) === withOriginal, 5000, 'the cancelled bytes freed');
+    await waitFor(() => blobCount(server) === withOriginal, WAIT_MS, 'the cancelled bytes freed');
 
     const replacement = bytesOf('replacement', 200_000);
     const begin = await force.beginTask('simple', 'over/file.txt', {
@@ -158,7 +151,7 @@ describe('SMH confirm: conflicts, repeats and incomplete bytes', { timeout: 240_
     assert.deepEqual(await names(smh, 'over'), ['file.txt']);
     await waitFor(
       () => blobCount(server) === withBoth - (withOriginal - before),
-      5000,
+      WAIT_MS,
       'the old bytes freed',
     );
 
@@ -390,7 +383,7 @@ describe('SMH instant upload', { timeout: 180_000 }, () => {
         })
       ).jobs;
     assert.equal((await jobs()).length, 2, 'two checks queued, in the confirms');
-    await waitForAsync(async () => (await jobs()).every((j) => j.state === 'SUCCEED'), 120_000, 'the checks');
+    await waitFor(async () => (await jobs()).every((j) => j.state === 'SUCCEED'), 120_000, 'the checks');
     const results = (await jobs()).map((j) => j.result as { recorded: boolean });
     assert.deepEqual(results.map((r) => r.recorded).sort(), [false, true]);
     // Recorded for the honest upload only: instant upload now finds it.
@@ -503,7 +496,7 @@ describe('SMH abandoned upload tasks expire', { timeout: 180_000 }, () => {
     await part.text();
     const head = await objectStore.headObject({ library, key: keyOf(simple) });
     assert.equal(head, undefined, 'the simple upload object was deleted');
-    await waitFor(() => blobCount(server) === before + 1, 5000, 'the abandoned bytes reclaimed');
+    await waitFor(() => blobCount(server) === before + 1, WAIT_MS, 'the abandoned bytes reclaimed');
 
     await putParts(renewed, [keptData.subarray(MiB)], 2);
     const file = await smh.confirmFile(kept.confirmKey);

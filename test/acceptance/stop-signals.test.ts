@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
+import { bodyInFlight } from '../helpers/held-body.ts';
 import { ObjectClient } from '../helpers/object-client.ts';
 import { tempDir } from '../helpers/server.ts';
 import { within } from '../helpers/worker.ts';
@@ -15,7 +16,6 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const DEADLINE_MS = 60_000;
 /** The stop-signal module treats a repeat within a second as the same stop delivered twice. */
 const REPEAT_WINDOW_MS = 1000;
-const MiB = 1024 * 1024;
 
 /** The npm that runs this test's scripts, or the one on PATH. */
 function npmCommand(): [string, string[]] {
@@ -131,48 +131,20 @@ async function launch(command: string, args: string[]): Promise<Launched> {
   return run;
 }
 
-/**
- * An upload the server is surely reading: more bytes than loopback socket buffers hold have gone out,
- * and the rest waits for `release()`.
- */
+/** An upload the server is surely reading once `flowing` resolves; the rest waits for `release()`. */
 function uploadInFlight(client: ObjectClient): {
   flowing: Promise<void>;
   release(): void;
   response: Promise<Response>;
 } {
-  const total = 48 * MiB;
-  const holdAt = 24 * MiB;
-  let sent = 0;
-  let release!: () => void;
-  const released = new Promise<void>((r) => {
-    release = r;
-  });
-  let held!: () => void;
-  const flowing = new Promise<void>((r) => {
-    held = r;
-  });
-  const chunk = new Uint8Array(MiB).fill(5);
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (sent === holdAt) {
-        held();
-        await released;
-      }
-      if (sent >= total) {
-        controller.close();
-        return;
-      }
-      sent += chunk.length;
-      controller.enqueue(chunk);
-    },
-  });
+  const body = bodyInFlight();
   const response = client.request('PUT', 'in-flight.bin', {
-    body,
-    headers: { 'content-length': String(total) },
+    body: body.stream,
+    headers: { 'content-length': String(body.total) },
   });
   // A response before the hold is a failure the assertions below report.
   response.catch(() => {});
-  return { flowing, release, response };
+  return { flowing: body.held, release: body.release, response };
 }
 
 describe('stopping through launchers and with a second signal', { timeout: 600_000 }, () => {

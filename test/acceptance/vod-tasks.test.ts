@@ -9,8 +9,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeClip, probeFile } from '../helpers/media.ts';
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
-import { createToken, putSimple, SmhClient, waitFor } from '../helpers/smh-client.ts';
-import { endedCallbackJob, expectVodError, Vod, type VodTask } from '../helpers/vod-client.ts';
+import { createToken, putSimple, SmhClient } from '../helpers/smh-client.ts';
+import {
+  callbackJobsOf,
+  endedCallbackJob,
+  expectVodError,
+  Vod,
+  type VodTask,
+} from '../helpers/vod-client.ts';
 
 describe('VOD editing tasks', { timeout: 240_000 }, () => {
   let server: TestServer;
@@ -214,13 +220,13 @@ describe('VOD editing tasks', { timeout: 240_000 }, () => {
       );
       assert.equal(res.status, 404);
     }
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal((await vod.task(waiting.task_id)).status, 'CANCEL', 'a cancelled task never runs');
 
+    // Queued after the cancelled one: once it has run, the only worker has claimed past it.
     const finished = await vod.create({
       inputs: [{ asset_id: assets.a, timeline_start: '0', timeline_end: '1' }],
     });
     await vod.until(finished.task_id, ['SUCCEED']);
+    assert.equal((await vod.task(waiting.task_id)).status, 'CANCEL', 'a cancelled task never runs');
     await expectVodError(await vod.cancel(finished.task_id), 400, 'VOD.10083');
   });
 
@@ -273,8 +279,16 @@ describe('VOD editing tasks', { timeout: 240_000 }, () => {
         callback_url: `http://127.0.0.1:${port}/done`,
       });
       await vod.until(created.task_id, ['SUCCEED']);
-      await waitFor(() => received.length > 0, 60_000, 'the callback');
-      await new Promise((r) => setTimeout(r, 500));
+      // The callback is a job of its own: once it has ended, no delivery of it is left to come.
+      const callback = await endedCallbackJob(
+        server.server.container.store,
+        server.libraryId,
+        created.task_id,
+      );
+      assert.equal(callback.state, 'SUCCEED', callback.errorMsg ?? undefined);
+      assert.equal(callback.attempts, 1);
+      const store = server.server.container.store;
+      assert.equal((await callbackJobsOf(store, server.libraryId, created.task_id)).length, 1);
       assert.equal(received.length, 1);
       assert.deepEqual(received[0], {
         event_type: 'editComplete',

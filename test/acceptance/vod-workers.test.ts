@@ -13,6 +13,7 @@ import { makeClip, probeFile } from '../helpers/media.ts';
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
 import { createToken, putSimple, SmhClient } from '../helpers/smh-client.ts';
 import { expectVodError, Vod } from '../helpers/vod-client.ts';
+import { WAIT_MS } from '../helpers/wait.ts';
 import { spawnWorker, type Worker } from '../helpers/worker.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -67,7 +68,7 @@ async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, ms: n
   }
 }
 
-describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, () => {
+describe('VOD tasks run by mediahost worker processes', { timeout: 600_000 }, () => {
   let server: TestServer;
   let smh: SmhClient;
   let vod: Vod;
@@ -125,7 +126,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
     return until(
       () => childrenOf(pid).flatMap((c) => (c.comm === 'ffmpeg' ? [c.pid] : [])),
       (pids) => pids.length > 0,
-      10_000,
+      WAIT_MS,
       `an ffmpeg run by worker ${pid}`,
     );
   }
@@ -176,7 +177,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
       inputs: [{ asset_id: assets.long, timeline_start: '0', timeline_end: String(LONG_EDIT.seconds) }],
       editing_settings: LONG_EDIT.editing_settings,
     });
-    await vod.until(created.task_id, ['PROCESSING'], 10_000);
+    await vod.until(created.task_id, ['PROCESSING']);
     const orphans = await ffmpegOf(first);
     const killedAt = Date.now();
     assert.equal(await first.stop('SIGKILL'), null, 'killed, not exited');
@@ -198,11 +199,14 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
     const record = await job(created.task_id);
     assert.equal(record.attempts, 2, 'the killed run spent an attempt');
     assert.ok(record.endedAt! >= killedAt + LEASE_SECONDS * 1000 - 1000, 'it ended after the lease lapsed');
-    assert.ok(
-      second.output.some(
-        (l) => l.includes('reclaimed a job whose worker vanished') && l.includes(created.task_id),
-      ),
-      'the second worker reclaimed it',
+    const reclaimed = await until(
+      () =>
+        second.output.find(
+          (l) => l.includes('reclaimed a job whose worker vanished') && l.includes(created.task_id),
+        ),
+      (line) => line !== undefined,
+      WAIT_MS,
+      'the second worker saying it reclaimed the task',
     );
     const probed = await probeFile(await downloadAsset(created.asset_id));
     assert.ok(Math.abs(probed.duration - LONG_EDIT.seconds) <= 0.2, `duration ${probed.duration}`);
@@ -216,9 +220,14 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
     // The killed worker's ffmpeg: FfmpegRunner starts it (in a process group of its own) through
     // setpriv with a parent-death signal, so the kernel kills it with its worker instead of letting it
     // encode on to the end of its input for nobody.
+    // Left alone it would run on as long as the redo's encode, which ran beside it on the same
+    // machine: a bound that scales with the load, where a fixed one would not.
     const lifetime = await orphansEnded;
-    t.diagnostic(`ffmpeg ${orphans.join(', ')} of the SIGKILLed worker ended ${lifetime} ms after the kill`);
-    assert.ok(lifetime < 3_000, `the orphan ffmpeg ran on for ${lifetime} ms`);
+    const redo = record.endedAt! - Date.parse((JSON.parse(reclaimed!) as { time: string }).time);
+    t.diagnostic(
+      `ffmpeg ${orphans.join(', ')} of the SIGKILLed worker ended ${lifetime} ms after the kill; the redo took ${redo} ms`,
+    );
+    assert.ok(lifetime < redo / 2, `the orphan ffmpeg ran on for ${lifetime} ms (the redo took ${redo} ms)`);
   });
 
   it('a worker stopped with SIGTERM exits 0 promptly and hands its task back; another worker completes it', async () => {
@@ -227,12 +236,11 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
       inputs: [{ asset_id: assets.long, timeline_start: '0', timeline_end: String(LONG_EDIT.seconds) }],
       editing_settings: LONG_EDIT.editing_settings,
     });
-    await vod.until(created.task_id, ['PROCESSING'], 10_000);
+    await vod.until(created.task_id, ['PROCESSING']);
     const ffmpeg = await ffmpegOf(worker);
     assert.equal((await job(created.task_id)).attempts, 1);
-    const stoppedAt = Date.now();
-    assert.equal(await worker.stop('SIGTERM', 5000), 0);
-    assert.ok(Date.now() - stoppedAt < 5000);
+    // Prompt: it does not wait for the encode (the task is back WAITING, not SUCCEED, below).
+    assert.equal(await worker.stop('SIGTERM', WAIT_MS), 0);
     assert.deepEqual(stillRunning(ffmpeg), [], 'its ffmpeg is stopped first');
 
     const handedBack = await job(created.task_id);
@@ -271,7 +279,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
         inputs: [{ asset_id: assets.long, timeline_start: '0', timeline_end: String(LONG_EDIT.seconds) }],
         editing_settings: LONG_EDIT.editing_settings,
       });
-      await vod.until(created.task_id, ['PROCESSING'], 10_000);
+      await vod.until(created.task_id, ['PROCESSING']);
       await node.close();
       closed = true;
       const handedBack = await job(created.task_id);
@@ -297,7 +305,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
     await startWorker();
     const started: Record<string, number> = {};
     for (const [priority, taskId] of Object.entries(created)) {
-      const done = await vod.until(taskId, ['SUCCEED', 'FAILED'], 30_000);
+      const done = await vod.until(taskId, ['SUCCEED', 'FAILED']);
       assert.equal(done.status, 'SUCCEED', done.error_msg);
       started[priority] = (await job(taskId)).startedAt!;
     }
@@ -407,7 +415,7 @@ describe('VOD tasks run by mediahost worker processes', { timeout: 150_000 }, ()
       const created = await bareVod.create({
         inputs: [{ asset_id: assetId, timeline_start: '0', timeline_end: '1' }],
       });
-      const done = await bareVod.until(created.task_id, ['SUCCEED', 'FAILED'], 10_000);
+      const done = await bareVod.until(created.task_id, ['SUCCEED', 'FAILED']);
       assert.equal(done.status, 'FAILED');
       assert.equal(done.error_code, 'MEDIA_TOOLS_UNAVAILABLE');
       assert.match(done.error_msg ?? '', /ffmpeg/);

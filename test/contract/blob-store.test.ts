@@ -13,6 +13,7 @@ import {
   CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
 } from '@aws-sdk/client-s3';
 import { FsBlobStore } from '../../src/adapters/blob/fs-blob-store.ts';
 import { S3BlobStore } from '../../src/adapters/blob/s3-blob-store.ts';
@@ -21,6 +22,7 @@ import { defaultConfig } from '../../src/config/load.ts';
 import type { BlobKey } from '../../src/core/ids.ts';
 import { type BlobInfo, BlobNotFoundError, type BlobStore } from '../../src/ports/blob-store.ts';
 import { startTestServer, testClock } from '../helpers/server.ts';
+import { WAIT_MS, waitFor } from '../helpers/wait.ts';
 
 interface StoreUnderTest {
   store: BlobStore;
@@ -30,6 +32,8 @@ interface StoreUnderTest {
   plantTemporary(mtimeMs: number): Promise<string>;
   /** Another instance over the same storage, as another node or process would have. */
   otherNode(): BlobStore;
+  /** When an unfinished write last stored bytes, as another node sees it (0 without one). */
+  lastActivity(): Promise<number>;
   dispose(): Promise<void>;
 }
 
@@ -66,6 +70,10 @@ function fsImplementation(directIo: boolean): Implementation {
         },
         otherNode() {
           return new FsBlobStore(root, options);
+        },
+        async lastActivity() {
+          const tmp = join(root, '.tmp');
+          return Math.max(0, ...readdirSync(tmp).map((name) => statSync(join(tmp, name)).mtimeMs));
         },
         async plantTemporary(mtimeMs) {
           const name = `planted${randomBytes(4).toString('hex')}`;
@@ -107,6 +115,19 @@ const implementations: Implementation[] = [
       return {
         store: new S3BlobStore(settings, client),
         otherNode: () => new S3BlobStore(settings, client),
+        async lastActivity() {
+          const { Uploads = [] } = await client.send(
+            new ListMultipartUploadsCommand({ Bucket: settings.bucket, Prefix: prefix }),
+          );
+          let latest = 0;
+          for (const { Key, UploadId } of Uploads) {
+            const { Parts = [] } = await client.send(
+              new ListPartsCommand({ Bucket: settings.bucket, Key, UploadId }),
+            );
+            for (const part of Parts) latest = Math.max(latest, part.LastModified?.getTime() ?? 0);
+          }
+          return latest;
+        },
         async leftovers() {
           const objects = await client.send(new ListObjectsV2Command({ Bucket: settings.bucket }));
           const stray = (objects.Contents ?? [])
@@ -276,17 +297,25 @@ for (const impl of implementations) {
       const before = await listedKeys(store);
       const ac = new AbortController();
       const release = new AbortController();
+      let stalling: () => void = () => {};
+      const reachedStall = new Promise<void>((resolve) => {
+        stalling = resolve;
+      });
       async function* stalled(): AsyncGenerator<Uint8Array> {
         yield randomBytes(1024);
         // A client that stops sending: nothing arrives until the test releases it.
+        stalling();
         await sleep(60_000, undefined, { signal: release.signal }).catch(() => {});
         yield randomBytes(1024);
       }
-      setTimeout(() => ac.abort(), 50);
       const started = Date.now();
       try {
-        await assert.rejects(store.write(stalled(), { signal: ac.signal }), { name: 'AbortError' });
-        assert.ok(Date.now() - started < 5_000, 'the write did not wait for the stalled source');
+        const writing = store.write(stalled(), { signal: ac.signal });
+        await reachedStall;
+        ac.abort();
+        await assert.rejects(writing, { name: 'AbortError' });
+        // The source stalls for a minute: an end well before that did not wait for it.
+        assert.ok(Date.now() - started < 30_000, 'the write did not wait for the stalled source');
       } finally {
         release.abort();
       }
@@ -371,13 +400,19 @@ for (const impl of implementations) {
       });
       async function* source(): AsyncGenerator<Uint8Array> {
         for (let i = 0; i < 6; i++) yield randomBytes(MiB);
-        await sleep(300);
+        // The write has begun (a temporary file, a multipart upload) before the cutoff.
+        await waitFor(async () => (await sut.leftovers()).length === 1, WAIT_MS, 'the write begun');
+        // Sleeps only to step past the clock's resolution (file times lag it by a tick).
+        await sleep(20);
         cutoff = Date.now();
         await sleep(20);
         for (let i = 0; i < 6; i++) yield randomBytes(MiB);
-        // Time for the part sent after the cutoff to be stored (another node sees stored parts only),
-        // with room to spare on a loaded machine.
-        await sleep(1500);
+        // Another node sees stored bytes only: wait until some sent after the cutoff are.
+        await waitFor(
+          async () => (await sut.lastActivity()) >= cutoff,
+          WAIT_MS,
+          'bytes stored after the cutoff',
+        );
         reachedStall();
         await released;
         yield randomBytes(1000);

@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash } from 'node:crypto';
 
+// Many tests take their waits from this module.
+export { waitFor } from './wait.ts';
+
 export const MiB = 1024 * 1024;
 
 /** An SMH error body: JSON `{code, message, requestId}` (spec smh §1.5). */
@@ -301,14 +304,6 @@ export async function postForm(info: UploadInfo, body: Buffer, name: string): Pr
   form.append('file', new Blob([body]), name);
   const res = await fetch(info.url, { method: 'POST', body: form });
   assert.equal(res.status, 204, await res.text());
-}
-
-export async function waitFor(check: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} not reached in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Runs `task` over `items` with at most `limit` running at once. */

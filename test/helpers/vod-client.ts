@@ -130,6 +130,23 @@ export async function expectVodError(res: Response, status: number, code: string
   assert.ok(res.headers.get('x-request-id'));
 }
 
+/** The `callback` jobs queued for a task's end, read from the store. */
+export async function callbackJobsOf(
+  store: MetadataStore,
+  libraryId: string,
+  taskId: string,
+): Promise<JobRecord[]> {
+  const { jobs } = await store.jobs.list({
+    libraryId: libraryId as LibraryId,
+    kinds: ['callback'],
+    offset: 0,
+    limit: 100,
+  });
+  return jobs.filter(
+    (j) => (j.payload as { body: { edit_info: { taskId: string } } }).body.edit_info.taskId === taskId,
+  );
+}
+
 /** The `callback` job a task's end queued, once it has ended (SUCCEED or FAILED), read from the store. */
 export async function endedCallbackJob(
   store: MetadataStore,
@@ -139,15 +156,7 @@ export async function endedCallbackJob(
 ): Promise<JobRecord> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { jobs } = await store.jobs.list({
-      libraryId: libraryId as LibraryId,
-      kinds: ['callback'],
-      offset: 0,
-      limit: 100,
-    });
-    const job = jobs.find(
-      (j) => (j.payload as { body: { edit_info: { taskId: string } } }).body.edit_info.taskId === taskId,
-    );
+    const [job] = await callbackJobsOf(store, libraryId, taskId);
     if (job && (job.state === 'SUCCEED' || job.state === 'FAILED')) return job;
     if (Date.now() > deadline)
       throw new Error(`the callback of task ${taskId} is ${job?.state ?? 'missing'}`);

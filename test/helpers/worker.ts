@@ -3,9 +3,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { within } from './wait.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'mediahost.js');
+
+export { within };
 
 export interface Worker {
   process: ChildProcess;
@@ -14,20 +17,6 @@ export interface Worker {
   exited: Promise<number | null>;
   /** Sends `signal` (unless it exited) and resolves with the exit code, or rejects after `timeoutMs`. */
   stop(signal: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
-}
-
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

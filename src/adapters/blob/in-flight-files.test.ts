@@ -8,15 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { WAIT_MS, waitFor } from '../../../test/helpers/wait.ts';
 import { FsBlobStore } from './fs-blob-store.ts';
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within 30 s`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function bytes(stream: Readable): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -59,7 +52,7 @@ for (const directIo of [true, false]) {
       const tail = randomBytes(3 * 1024 * 1024);
       const body = stalledBody(head, tail);
       const writing = store.write(body.source);
-      await until(() => readdirSync(tmp()).length === 1, 'the temporary file');
+      await waitFor(() => readdirSync(tmp()).length === 1, WAIT_MS, 'the temporary file');
       const [inFlight] = readdirSync(tmp());
       const abandoned = join(tmp(), 'abandoned');
       writeFileSync(abandoned, 'half a write');
@@ -83,11 +76,11 @@ for (const directIo of [true, false]) {
       const tail = randomBytes(2 * 1024 * 1024);
       const body = stalledBody(head, tail);
       const writing = store.write(body.source);
-      await until(() => readdirSync(tmp()).length === 1, 'the temporary file');
+      await waitFor(() => readdirSync(tmp()).length === 1, WAIT_MS, 'the temporary file');
       const path = join(tmp(), readdirSync(tmp())[0]!);
       // The body stalls after bytes that are not written yet: only the refresh can move the time on.
       const cutoff = Date.now();
-      await until(() => statSync(path).mtimeMs > cutoff, 'a refreshed modification time');
+      await waitFor(() => statSync(path).mtimeMs > cutoff, WAIT_MS, 'a refreshed modification time');
 
       const otherProcess = new FsBlobStore(root, { fsyncDirectories: false, directIo });
       assert.equal(await otherProcess.sweepTemporary(cutoff), 0);

@@ -29,7 +29,7 @@ import { type ObjectTarget, resolveTarget } from './target.ts';
 import { renderXml } from './xml.ts';
 
 /** How long a connection closed after an error may keep sending the body we do not read. */
-const LINGER_MS = 2000;
+export const LINGER_MS = 2000;
 
 /** Internal route the HTTP layer rewrites every object API request to. */
 export const OBJECT_ROUTE = '/__object_api__';
