@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KyselyMetadataStore } from '../../src/adapters/metadata/kysely-metadata-store.ts';
 import type { LibraryId } from '../../src/core/ids.ts';
-import type { JobRecord } from '../../src/ports/metadata-store.ts';
+import type { JobRecord } from '../../src/core/jobs/model.ts';
 import { databaseImplementations, type TestDatabase } from '../helpers/databases.ts';
 
 const implementations = databaseImplementations();

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { LibraryId } from '../../src/core/ids.ts';
-import type { InodeCursor, InodeOrder, InodeRecord, InodeType } from '../../src/ports/metadata-store.ts';
+import type { InodeCursor, InodeOrder, InodeRecord, InodeType } from '../../src/core/namespace/model.ts';
 import { describeEachDatabase, inodeRecord, NOW, unique } from '../helpers/metadata-fixtures.ts';
 
 const newLibraryId = (): LibraryId => unique('smh') as LibraryId;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LibraryId } from '../../src/core/ids.ts';
-import type { QuotaRecord } from '../../src/ports/metadata-store.ts';
+import type { QuotaRecord } from '../../src/core/spaces/model.ts';
 import { describeEachDatabase, NOW, spaceRecord, tokenRecord, unique } from '../helpers/metadata-fixtures.ts';
 
 const newLibraryId = (): LibraryId => unique('smh') as LibraryId;

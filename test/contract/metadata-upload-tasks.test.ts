@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LibraryId } from '../../src/core/ids.ts';
-import type { UploadTaskRecord, UploadTaskState } from '../../src/ports/metadata-store.ts';
+import type { UploadTaskRecord, UploadTaskState } from '../../src/core/uploads/model.ts';
 import {
   describeEachDatabase,
   inodeRecord,

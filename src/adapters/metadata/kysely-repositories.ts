@@ -5,26 +5,28 @@ import type { Kysely, Transaction } from 'kysely';
 import type { AccessKeyId, BlobKey, BucketName, LibraryId, ObjectId, UploadId } from '../../core/ids.ts';
 import type {
   AccessKeyRecord,
-  AccessKeyRepo,
   BlobRef,
-  BlobRefRepo,
   BucketAcl,
   BucketRecord,
-  BucketRepo,
   CompletedUpload,
-  MultipartRepo,
-  ObjectListQuery,
   ObjectRecord,
-  ObjectRepo,
   PartRecord,
   PartSummary,
-  Repositories,
   SegmentRecord,
-  SettingsRepo,
-  UploadListQuery,
   UploadRecord,
   UploadState,
-} from '../../ports/metadata-store.ts';
+} from '../../core/objects/model.ts';
+import type { SettingsRepo } from '../../ports/library-store.ts';
+import type { Repositories } from '../../ports/metadata-store.ts';
+import type {
+  AccessKeyRepo,
+  BlobRefRepo,
+  BucketRepo,
+  MultipartRepo,
+  ObjectListQuery,
+  ObjectRepo,
+  UploadListQuery,
+} from '../../ports/object-metadata.ts';
 import { KyselyJobRepo } from './kysely-job-repository.ts';
 import { KyselyLibraryRepo } from './kysely-library-repository.ts';
 import {

@@ -2,24 +2,19 @@
 // shared by the SQLite and PostgreSQL adapters like the object repositories beside them.
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { LibraryId } from '../../core/ids.ts';
+import type { InodeCursor, InodeRecord, InodeType } from '../../core/namespace/model.ts';
+import type { QuotaRecord, SpaceExtension, SpaceRecord } from '../../core/spaces/model.ts';
+import type { TokenRecord } from '../../core/tokens/model.ts';
+import type { UploadTaskRecord, UploadTaskState } from '../../core/uploads/model.ts';
 import type {
-  InodeCursor,
   InodeListQuery,
-  InodeRecord,
   InodeRepo,
-  InodeType,
   LeaseCondition,
-  QuotaRecord,
   QuotaRepo,
-  SpaceExtension,
-  SpaceRecord,
   SpaceRepo,
-  TokenRecord,
   TokenRepo,
-  UploadTaskRecord,
   UploadTaskRepo,
-  UploadTaskState,
-} from '../../ports/metadata-store.ts';
+} from '../../ports/library-store.ts';
 import type { Db, DialectTraits } from './kysely-repositories.ts';
 import type { AccessTokensTable, Database, InodesTable, SpacesTable, UploadTasksTable } from './tables.ts';
 
