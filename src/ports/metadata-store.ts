@@ -4,7 +4,6 @@
 //   transactions that lock the same upload (multipart.lock) run one after the other;
 // - conditional updates (setState) report whether they won, so racing state changes have one winner;
 // - listings order keys by their UTF-8 bytes, the S3 order.
-
 import type { JobRepo } from './job-queue.ts';
 import type {
   InodeRepo,
@@ -40,59 +39,3 @@ export interface MetadataStore extends Repositories {
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
-
-export type { JobEnd, JobRecord, JobState } from '../core/jobs/model.ts';
-// Temporary: the old names, until every import follows them to their new homes.
-export type { LibraryContents, LibraryRecord } from '../core/libraries/model.ts';
-export type {
-  InodeAttributes,
-  InodeCursor,
-  InodeOrder,
-  InodeRecord,
-  InodeType,
-} from '../core/namespace/model.ts';
-export type {
-  AccessKeyRecord,
-  BlobRef,
-  BucketAcl,
-  BucketRecord,
-  CompletedUpload,
-  CredentialScope,
-  ObjectHeaders,
-  ObjectRecord,
-  PartRecord,
-  PartSummary,
-  SegmentRecord,
-  UploadRecord,
-  UploadState,
-} from '../core/objects/model.ts';
-export type { QuotaRecord, SpaceExtension, SpaceRecord } from '../core/spaces/model.ts';
-export type { TokenRecord } from '../core/tokens/model.ts';
-export type {
-  ConflictStrategy,
-  UploadFlavour,
-  UploadTaskOptions,
-  UploadTaskRecord,
-  UploadTaskState,
-} from '../core/uploads/model.ts';
-export type { JobRepo } from './job-queue.ts';
-export type {
-  InodeListQuery,
-  InodeRepo,
-  LeaseCondition,
-  LibraryRepo,
-  QuotaRepo,
-  SettingsRepo,
-  SpaceRepo,
-  TokenRepo,
-  UploadTaskRepo,
-} from './library-store.ts';
-export type {
-  AccessKeyRepo,
-  BlobRefRepo,
-  BucketRepo,
-  MultipartRepo,
-  ObjectListQuery,
-  ObjectRepo,
-  UploadListQuery,
-} from './object-metadata.ts';
