@@ -26,7 +26,7 @@ import type { AccessContext, Grant } from '../../src/core/tokens/access.ts';
 import { leaseOwner } from '../../src/core/uploads/confirm-lease.ts';
 import type { UploadTaskRecord } from '../../src/core/uploads/model.ts';
 import { UploadService } from '../../src/core/uploads/upload-service.ts';
-import { inlineDigester } from '../../src/lib/hash-pool.ts';
+import { inlineDigester } from '../../src/lib/stream-digester.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import { type TestClock, tempDir, testClock } from './server.ts';
 
