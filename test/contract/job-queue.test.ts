@@ -1,4 +1,4 @@
-// Contract suite of the job queue (JobRepo in src/ports/metadata-store.ts), run against SQLite, PGlite and a
+// Contract suite of the job queue (JobRepo in src/ports/job-queue.ts), run against SQLite, PGlite and a
 // real PostgreSQL server: claim order and filters, one winner for every race (claims, cancel against claim,
 // reclaim against heartbeat and finish), owner-conditional transitions, lease expiry, requested cancels,
 // listing and lookup by asset.

@@ -1,4 +1,4 @@
-// Contract suite of InodeRepo (src/ports/metadata-store.ts) on every database of test/helpers/databases.ts:
+// Contract suite of InodeRepo (src/ports/library-store.ts) on every database of test/helpers/databases.ts:
 // one name per directory (also for racing inserts and moves), lookups confined to their library and
 // space, every listing order with its keyset and offset paging, hashes recorded only for the bytes they
 // describe, and subtree walks and deletes wider than one batch.

@@ -1,4 +1,4 @@
-// Contract suite of TokenRepo, SpaceRepo and QuotaRepo (src/ports/metadata-store.ts) on every database of
+// Contract suite of TokenRepo, SpaceRepo and QuotaRepo (src/ports/library-store.ts) on every database of
 // test/helpers/databases.ts: round trips, the conditional token renewal, deletions by user and expiry,
 // space paging and filters, atomic usage counters, and quotas read-modify-written under their lock.
 import assert from 'node:assert/strict';
