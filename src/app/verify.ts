@@ -3,7 +3,7 @@
 // still in flight when they are recent). Safe while the server runs: a candidate is reported only
 // after a second look confirms it, since a blob key no row points to is never pointed to again.
 import type { BlobKey } from '../core/ids.ts';
-import type { BlobRef } from '../ports/metadata-store.ts';
+import type { BlobRef } from '../core/objects/model.ts';
 import type { Container } from './container.ts';
 import { DEPLOYMENT_ID, databaseDescription } from './deployment.ts';
 

@@ -197,7 +197,7 @@ export function crc64WasmParts(tableLo: Uint32Array, tableHi: Uint32Array): Crc6
   };
 }
 
-/** Instantiates the kernel in this thread. hash-worker.js does the same steps in plain JavaScript. */
+/** Instantiates the kernel in this thread (adapters/hashing/hash-worker.js repeats it in plain JS). */
 export function createWasmKernel(parts: Crc64WasmParts): Crc64Kernel {
   const instance = new WebAssembly.Instance(parts.module);
   const memory = instance.exports.mem as { buffer: ArrayBuffer };

@@ -79,7 +79,7 @@ const WASM_THRESHOLD = 4096;
 let kernel: Crc64Kernel | null | undefined;
 let parts: Crc64WasmParts | undefined;
 
-/** The compiled CRC-64 module and its tables, for worker threads (see hash-worker.js). */
+/** The compiled CRC-64 module and its tables, for worker threads (see adapters/hashing/hash-worker.js). */
 export function crc64Wasm(): Crc64WasmParts {
   parts ??= crc64WasmParts(TABLE_LO, TABLE_HI);
   return parts;

@@ -1,8 +1,8 @@
-// Runs the md5-wasm.ts kernels for up to four streams at once (plain JavaScript, so hash-worker.js
-// can load it without Node's TypeScript stripper). Each stream owns one lane: its state lives in the
-// module's memory and its bytes pass through the lane's window there. pump() hashes what the lanes
-// hold, advancing the lanes that hold whole blocks together: up to three in one kernel call (md5x1
-// .. md5x3), four as two pairs.
+// Runs the md5-wasm.ts kernels for up to four streams at once (plain JavaScript, so the hashing
+// thread, adapters/hashing/hash-worker.js, can load it without Node's TypeScript stripper). Each
+// stream owns one lane: its state lives in the module's memory and its bytes pass through the lane's
+// window there. pump() hashes what the lanes hold, advancing the lanes that hold whole blocks
+// together: up to three in one kernel call (md5x1 .. md5x3), four as two pairs.
 
 const IV = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
 

@@ -7,7 +7,7 @@
 // idempotent; completeMultipartUpload fails with AppError 'MultipartUploadPartTooSmall' when a
 // non-last part is below the store's minimum.
 import type { Readable } from 'node:stream';
-import type { LibraryRecord } from './metadata-store.ts';
+import type { LibraryRecord } from '../core/libraries/model.ts';
 
 export interface ObjectLocation {
   library: LibraryRecord;

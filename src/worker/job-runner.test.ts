@@ -9,8 +9,10 @@ import { openSqliteStore } from '../adapters/metadata/sqlite/store.ts';
 import { AppError } from '../core/errors.ts';
 import type { LibraryId } from '../core/ids.ts';
 import { newJobRecord } from '../core/jobs/job-record.ts';
+import type { JobRecord } from '../core/jobs/model.ts';
+import type { JobRepo } from '../ports/job-queue.ts';
 import { silentLogger } from '../ports/logger.ts';
-import type { JobRecord, JobRepo, MetadataStore } from '../ports/metadata-store.ts';
+import type { MetadataStore } from '../ports/metadata-store.ts';
 import { type JobContext, JobRunner } from './job-runner.ts';
 
 const LEASE_MS = 2000;

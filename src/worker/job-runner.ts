@@ -7,9 +7,10 @@
 // record it, so an outage neither loses a task nor runs it again.
 import { isAppError } from '../core/errors.ts';
 import { randomString } from '../core/ids.ts';
+import type { JobEnd, JobRecord } from '../core/jobs/model.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { JobEnd, JobRecord, MetadataStore, Repositories } from '../ports/metadata-store.ts';
+import type { MetadataStore, Repositories } from '../ports/metadata-store.ts';
 
 export interface JobContext {
   job: JobRecord;

@@ -5,6 +5,8 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAppError } from '../core/errors.ts';
 import { newJobRecord } from '../core/jobs/job-record.ts';
+import type { JobEnd, JobRecord } from '../core/jobs/model.ts';
+import type { LibraryRecord } from '../core/libraries/model.ts';
 import {
   type ClipInput,
   checkEdit,
@@ -20,19 +22,13 @@ import type {
   SnapshotPayload,
   TranscodePayload,
 } from '../core/media/media-service.ts';
+import type { InodeRecord } from '../core/namespace/model.ts';
 import { contentTypeOf, splitExtension } from '../core/namespace/names.ts';
 import type { NamespaceService } from '../core/namespace/namespace-service.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { MediaProbe, MediaRunner } from '../ports/media-runner.ts';
-import type {
-  InodeRecord,
-  JobEnd,
-  JobRecord,
-  LibraryRecord,
-  MetadataStore,
-  Repositories,
-} from '../ports/metadata-store.ts';
+import type { MetadataStore, Repositories } from '../ports/metadata-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { type OutboundHttp, OutboundRefusedError, type OutboundResponse } from '../ports/outbound-http.ts';
 import { type JobContext, JobFailure, type JobHandler } from './job-runner.ts';

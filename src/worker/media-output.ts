@@ -5,9 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAppError } from '../core/errors.ts';
+import type { LibraryRecord } from '../core/libraries/model.ts';
 import { hlsSegments } from '../core/media/edit-plan.ts';
 import { type NamespaceService, newObjectKey, ROOT } from '../core/namespace/namespace-service.ts';
-import type { LibraryRecord, MetadataStore } from '../ports/metadata-store.ts';
+import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { ObjectStore, StoredObjectInfo } from '../ports/object-store.ts';
 import { JobFailure } from './job-runner.ts';
 

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import type { BucketName, LibraryId } from '../../src/core/ids.ts';
 import type { TemporaryCredential } from '../../src/core/objects/credential-service.ts';
+import type { CredentialScope } from '../../src/core/objects/model.ts';
 import { cosPolicySignature } from '../../src/lib/cos-signature.ts';
 import {
   amzDateFromDate,
@@ -21,7 +22,6 @@ import {
   sigV4Signature,
   stringToSign,
 } from '../../src/lib/sigv4.ts';
-import type { CredentialScope } from '../../src/ports/metadata-store.ts';
 import { LINGER_MS } from '../../src/surfaces/object/plugin.ts';
 import { md5Hex, ObjectClient, partBytes, xmlValue, xmlValues } from '../helpers/object-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';

@@ -1,4 +1,4 @@
-// Contract suite of the job queue (JobRepo in src/ports/metadata-store.ts), run against SQLite, PGlite and a
+// Contract suite of the job queue (JobRepo in src/ports/job-queue.ts), run against SQLite, PGlite and a
 // real PostgreSQL server: claim order and filters, one winner for every race (claims, cancel against claim,
 // reclaim against heartbeat and finish), owner-conditional transitions, lease expiry, requested cancels,
 // listing and lookup by asset.
@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KyselyMetadataStore } from '../../src/adapters/metadata/kysely-metadata-store.ts';
 import type { LibraryId } from '../../src/core/ids.ts';
-import type { JobRecord } from '../../src/ports/metadata-store.ts';
+import type { JobRecord } from '../../src/core/jobs/model.ts';
 import { databaseImplementations, type TestDatabase } from '../helpers/databases.ts';
 
 const implementations = databaseImplementations();

@@ -1,11 +1,11 @@
-// Contract suite of InodeRepo (src/ports/metadata-store.ts) on every database of test/helpers/databases.ts:
+// Contract suite of InodeRepo (src/ports/library-store.ts) on every database of test/helpers/databases.ts:
 // one name per directory (also for racing inserts and moves), lookups confined to their library and
 // space, every listing order with its keyset and offset paging, hashes recorded only for the bytes they
 // describe, and subtree walks and deletes wider than one batch.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { LibraryId } from '../../src/core/ids.ts';
-import type { InodeCursor, InodeOrder, InodeRecord, InodeType } from '../../src/ports/metadata-store.ts';
+import type { InodeCursor, InodeOrder, InodeRecord, InodeType } from '../../src/core/namespace/model.ts';
 import { describeEachDatabase, inodeRecord, NOW, unique } from '../helpers/metadata-fixtures.ts';
 
 const newLibraryId = (): LibraryId => unique('smh') as LibraryId;

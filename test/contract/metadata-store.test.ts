@@ -9,22 +9,22 @@ import { sql } from 'kysely';
 import type { KyselyMetadataStore } from '../../src/adapters/metadata/kysely-metadata-store.ts';
 import { readMigrations, SchemaTooNewError } from '../../src/adapters/metadata/migrations.ts';
 import type { AccessKeyId, BlobKey, BucketName, LibraryId, ObjectId, UploadId } from '../../src/core/ids.ts';
+import type { LibraryRecord } from '../../src/core/libraries/model.ts';
+import type { InodeRecord } from '../../src/core/namespace/model.ts';
 import type {
   AccessKeyRecord,
   BlobRef,
   BucketRecord,
   CompletedUpload,
-  InodeRecord,
-  LibraryRecord,
   ObjectRecord,
   PartRecord,
   SegmentRecord,
-  SpaceRecord,
-  TokenRecord,
   UploadRecord,
   UploadState,
-  UploadTaskRecord,
-} from '../../src/ports/metadata-store.ts';
+} from '../../src/core/objects/model.ts';
+import type { SpaceRecord } from '../../src/core/spaces/model.ts';
+import type { TokenRecord } from '../../src/core/tokens/model.ts';
+import type { UploadTaskRecord } from '../../src/core/uploads/model.ts';
 import { databaseImplementations } from '../helpers/databases.ts';
 
 const implementations = databaseImplementations();

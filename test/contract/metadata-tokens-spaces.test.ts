@@ -1,11 +1,11 @@
-// Contract suite of TokenRepo, SpaceRepo and QuotaRepo (src/ports/metadata-store.ts) on every database of
+// Contract suite of TokenRepo, SpaceRepo and QuotaRepo (src/ports/library-store.ts) on every database of
 // test/helpers/databases.ts: round trips, the conditional token renewal, deletions by user and expiry,
 // space paging and filters, atomic usage counters, and quotas read-modify-written under their lock.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LibraryId } from '../../src/core/ids.ts';
-import type { QuotaRecord } from '../../src/ports/metadata-store.ts';
+import type { QuotaRecord } from '../../src/core/spaces/model.ts';
 import { describeEachDatabase, NOW, spaceRecord, tokenRecord, unique } from '../helpers/metadata-fixtures.ts';
 
 const newLibraryId = (): LibraryId => unique('smh') as LibraryId;

@@ -1,11 +1,11 @@
-// Contract suite of UploadTaskRepo (src/ports/metadata-store.ts) on every database of
+// Contract suite of UploadTaskRepo (src/ports/library-store.ts) on every database of
 // test/helpers/databases.ts: round trips, conditional transitions and updates that report whether they
 // applied, one winner for racing transitions (in one store and from separate sessions), and the stale
 // listings the expiry sweep reads.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LibraryId } from '../../src/core/ids.ts';
-import type { UploadTaskRecord, UploadTaskState } from '../../src/ports/metadata-store.ts';
+import type { UploadTaskRecord, UploadTaskState } from '../../src/core/uploads/model.ts';
 import {
   describeEachDatabase,
   inodeRecord,

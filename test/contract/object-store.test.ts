@@ -12,7 +12,7 @@ import { S3ObjectStore } from '../../src/adapters/object-store/s3-object-store.t
 import { createS3Client, s3BucketSettings } from '../../src/adapters/s3/s3-bucket.ts';
 import { defaultConfig } from '../../src/config/load.ts';
 import { isAppError } from '../../src/core/errors.ts';
-import type { LibraryRecord } from '../../src/ports/metadata-store.ts';
+import type { LibraryRecord } from '../../src/core/libraries/model.ts';
 import type { ObjectLocation, ObjectStore, UploadGrant } from '../../src/ports/object-store.ts';
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
 

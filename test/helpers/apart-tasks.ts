@@ -3,7 +3,8 @@
 // import this module by path, so tasks use only the store and what they import here.
 import assert from 'node:assert/strict';
 import type { LibraryId } from '../../src/core/ids.ts';
-import type { MetadataStore, UploadTaskState } from '../../src/ports/metadata-store.ts';
+import type { UploadTaskState } from '../../src/core/uploads/model.ts';
+import type { MetadataStore } from '../../src/ports/metadata-store.ts';
 
 export const apartTasks = {
   /** Nothing: opening the store (and migrating) is the work. */

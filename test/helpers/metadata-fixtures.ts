@@ -3,14 +3,11 @@
 import { after, before, describe } from 'node:test';
 import type { KyselyMetadataStore } from '../../src/adapters/metadata/kysely-metadata-store.ts';
 import type { BucketName, LibraryId } from '../../src/core/ids.ts';
-import type {
-  InodeRecord,
-  InodeType,
-  LibraryRecord,
-  SpaceRecord,
-  TokenRecord,
-  UploadTaskRecord,
-} from '../../src/ports/metadata-store.ts';
+import type { LibraryRecord } from '../../src/core/libraries/model.ts';
+import type { InodeRecord, InodeType } from '../../src/core/namespace/model.ts';
+import type { SpaceRecord } from '../../src/core/spaces/model.ts';
+import type { TokenRecord } from '../../src/core/tokens/model.ts';
+import type { UploadTaskRecord } from '../../src/core/uploads/model.ts';
 import { type DatabaseImplementation, databaseImplementations, type TestDatabase } from './databases.ts';
 
 export const NOW = 1_760_000_000_000;

@@ -2,7 +2,8 @@
 // processing and the asset task list, authenticated by an SMH token in X-Auth-Token.
 import assert from 'node:assert/strict';
 import type { LibraryId } from '../../src/core/ids.ts';
-import type { JobRecord, MetadataStore } from '../../src/ports/metadata-store.ts';
+import type { JobRecord } from '../../src/core/jobs/model.ts';
+import type { MetadataStore } from '../../src/ports/metadata-store.ts';
 
 export interface VodTask {
   task_id: string;

@@ -2,8 +2,39 @@
 // statements, and to a transaction handle inside transaction().
 import type { Kysely } from 'kysely';
 import type { MetadataStore, Repositories } from '../../ports/metadata-store.ts';
-import { createRepositories, type DialectTraits } from './kysely-repositories.ts';
+import { KyselyAccessKeyRepo } from './repositories/kysely-access-key-repo.ts';
+import { KyselyBlobRefRepo } from './repositories/kysely-blob-ref-repo.ts';
+import { KyselyBucketRepo } from './repositories/kysely-bucket-repo.ts';
+import type { Db, DialectTraits } from './repositories/kysely-db.ts';
+import { KyselyInodeRepo } from './repositories/kysely-inode-repo.ts';
+import { KyselyJobRepo } from './repositories/kysely-job-repo.ts';
+import { KyselyLibraryRepo } from './repositories/kysely-library-repo.ts';
+import { KyselyMultipartRepo } from './repositories/kysely-multipart-repo.ts';
+import { KyselyObjectRepo } from './repositories/kysely-object-repo.ts';
+import { KyselyQuotaRepo } from './repositories/kysely-quota-repo.ts';
+import { KyselySettingsRepo } from './repositories/kysely-settings-repo.ts';
+import { KyselySpaceRepo } from './repositories/kysely-space-repo.ts';
+import { KyselyTokenRepo } from './repositories/kysely-token-repo.ts';
+import { KyselyUploadTaskRepo } from './repositories/kysely-upload-task-repo.ts';
 import type { Database } from './tables.ts';
+
+function createRepositories(db: Db, traits: DialectTraits): Repositories {
+  return {
+    settings: new KyselySettingsRepo(db),
+    libraries: new KyselyLibraryRepo(db),
+    buckets: new KyselyBucketRepo(db),
+    accessKeys: new KyselyAccessKeyRepo(db),
+    objects: new KyselyObjectRepo(db, traits),
+    multipart: new KyselyMultipartRepo(db, traits),
+    blobRefs: new KyselyBlobRefRepo(db),
+    tokens: new KyselyTokenRepo(db),
+    spaces: new KyselySpaceRepo(db),
+    quotas: new KyselyQuotaRepo(db, traits),
+    inodes: new KyselyInodeRepo(db),
+    uploadTasks: new KyselyUploadTaskRepo(db),
+    jobs: new KyselyJobRepo(db, traits),
+  };
+}
 
 export interface KyselyMetadataStoreOptions {
   kind: MetadataStore['kind'];

@@ -7,12 +7,13 @@ import type { Readable } from 'node:stream';
 import { AppError, isAppError } from '../../core/errors.ts';
 import type { BucketName, UploadId } from '../../core/ids.ts';
 import type { CredentialService, ObjectAction } from '../../core/objects/credential-service.ts';
+import type { AccessKeyRecord, ObjectRecord } from '../../core/objects/model.ts';
 import type { MultipartService } from '../../core/objects/multipart-service.ts';
 import type { ObjectService } from '../../core/objects/object-service.ts';
 import { signCosRequest } from '../../lib/cos-signature.ts';
 import type { BlobStore } from '../../ports/blob-store.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { AccessKeyRecord, MetadataStore, ObjectRecord } from '../../ports/metadata-store.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type {
   GrantRequest,
   ObjectLocation,

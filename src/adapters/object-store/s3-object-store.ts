@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AppError } from '../../core/errors.ts';
+import type { LibraryRecord } from '../../core/libraries/model.ts';
 import { smhKeyPrefix } from '../../core/objects/smh-keys.ts';
 import {
   amzDateFromDate,
@@ -38,7 +39,6 @@ import {
   signingKey,
 } from '../../lib/sigv4.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { LibraryRecord } from '../../ports/metadata-store.ts';
 import type {
   GrantRequest,
   ObjectLocation,

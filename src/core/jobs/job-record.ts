@@ -1,8 +1,8 @@
 // A new queued job: what media tasks and the background work of uploads put into the job queue.
 
-import type { JobRecord } from '../../ports/metadata-store.ts';
 import type { LibraryId } from '../ids.ts';
 import { randomString } from '../ids.ts';
+import type { JobRecord } from './model.ts';
 
 const LOWER36 = '0123456789abcdefghijklmnopqrstuvwxyz';
 

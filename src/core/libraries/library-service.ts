@@ -2,7 +2,7 @@
 // the APPID is one random number per installation) and a permanent key pair for the object API; the
 // operator lists them, replaces their secret or key pair, and deletes them (the `library` commands).
 import type { Clock } from '../../ports/clock.ts';
-import type { LibraryContents, LibraryRecord, MetadataStore } from '../../ports/metadata-store.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { AppError } from '../errors.ts';
 import {
@@ -16,6 +16,7 @@ import {
   newSecretAccessKey,
 } from '../ids.ts';
 import { sha256Hex } from '../objects/credential-service.ts';
+import type { LibraryContents, LibraryRecord } from './model.ts';
 
 export interface CreatedLibrary {
   library: LibraryRecord;

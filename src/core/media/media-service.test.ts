@@ -13,8 +13,10 @@ import {
   sendObject,
 } from '../../../test/helpers/core-services.ts';
 import { makeClip } from '../../../test/helpers/media.ts';
-import type { InodeRecord, JobRecord, LibraryRecord } from '../../ports/metadata-store.ts';
 import { type ErrorCode, isAppError } from '../errors.ts';
+import type { JobRecord } from '../jobs/model.ts';
+import type { LibraryRecord } from '../libraries/model.ts';
+import type { InodeRecord } from '../namespace/model.ts';
 import type { AccessContext } from '../tokens/access.ts';
 import { MEDIA_KINDS } from './media-service.ts';
 

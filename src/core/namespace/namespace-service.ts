@@ -3,21 +3,15 @@
 // spec smh §3.3, decided inside the transaction that writes the name.
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type {
-  InodeAttributes,
-  InodeCursor,
-  InodeOrder,
-  InodeRecord,
-  MetadataStore,
-  Repositories,
-  SpaceRecord,
-} from '../../ports/metadata-store.ts';
+import type { MetadataStore, Repositories } from '../../ports/metadata-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { AppError } from '../errors.ts';
 import { randomString } from '../ids.ts';
 import { smhKeyPrefix } from '../objects/smh-keys.ts';
+import type { SpaceRecord } from '../spaces/model.ts';
 import type { SpaceService } from '../spaces/space-service.ts';
 import { type AccessContext, hasGrant, requireAnyGrant } from '../tokens/access.ts';
+import type { InodeAttributes, InodeCursor, InodeOrder, InodeRecord } from './model.ts';
 import { freeName, splitExtension, validateName } from './names.ts';
 
 export type Strategy = 'ask' | 'rename' | 'overwrite';

@@ -4,7 +4,7 @@
 // the secret and decides what a key may do.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../ports/clock.ts';
-import type { AccessKeyRecord, CredentialScope, MetadataStore } from '../../ports/metadata-store.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
 import { AppError } from '../errors.ts';
 import {
   type AccessKeyId,
@@ -14,6 +14,7 @@ import {
   newSecretAccessKey,
   randomString,
 } from '../ids.ts';
+import type { AccessKeyRecord, CredentialScope } from './model.ts';
 import { mayReachKey, smhKeyDenied, smhKeyPrefix } from './smh-keys.ts';
 
 export type ObjectAction =

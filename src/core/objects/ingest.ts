@@ -8,7 +8,7 @@ import {
   type Digests,
   encodeChecksum,
 } from '../../lib/checksums.ts';
-import type { StreamDigester } from '../../lib/hash-pool.ts';
+import type { StreamDigester } from '../../lib/stream-digester.ts';
 import type { BlobStore, BlobWriteResult } from '../../ports/blob-store.ts';
 import type { DiskSpace } from '../../ports/disk-space.ts';
 import { AppError, isAppError } from '../errors.ts';

@@ -6,21 +6,21 @@ import { createHash } from 'node:crypto';
 import { crc64Combine } from '../../lib/crc64.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type {
-  CompletedUpload,
-  MetadataStore,
-  ObjectHeaders,
-  ObjectRecord,
-  PartRecord,
-  PartSummary,
-  UploadRecord,
-} from '../../ports/metadata-store.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
 import { AppError } from '../errors.ts';
 import { type BlobKey, type BucketName, newObjectId, newUploadId, type UploadId } from '../ids.ts';
 import { type BodyExpectations, blobSink, ingestBody, multipartEtag } from './ingest.ts';
 import { validateKey, validateMetadata } from './keys.ts';
 import { type Dialect, MAX_LIST_PARTS, MAX_PART_NUMBER, type ObjectLimits } from './limits.ts';
 import { afterPrefix, continueAfter, listWithRollup } from './listing.ts';
+import type {
+  CompletedUpload,
+  ObjectHeaders,
+  ObjectRecord,
+  PartRecord,
+  PartSummary,
+  UploadRecord,
+} from './model.ts';
 import type { ObjectService, ObjectServiceDeps } from './object-service.ts';
 import { smhKeyPrefix } from './smh-keys.ts';
 

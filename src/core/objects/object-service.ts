@@ -6,13 +6,7 @@ import type { BlobStore } from '../../ports/blob-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { DiskSpace } from '../../ports/disk-space.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type {
-  BucketRecord,
-  MetadataStore,
-  ObjectHeaders,
-  ObjectRecord,
-  SegmentRecord,
-} from '../../ports/metadata-store.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
 import { AppError } from '../errors.ts';
 import { requireFreeSpace } from '../free-space.ts';
 import { type BlobKey, type BucketName, type LibraryId, newObjectId } from '../ids.ts';
@@ -20,6 +14,7 @@ import { type BodyExpectations, blobSink, type DigesterFactory, ingestBody } fro
 import { validateKey, validateMetadata } from './keys.ts';
 import { type Dialect, MAX_LIST_KEYS, type ObjectLimits } from './limits.ts';
 import { afterPrefix, continueAfter, listWithRollup } from './listing.ts';
+import type { BucketRecord, ObjectHeaders, ObjectRecord, SegmentRecord } from './model.ts';
 import { smhKeyPrefix } from './smh-keys.ts';
 
 export interface PutObjectInput {

@@ -1,8 +1,8 @@
 // The keys of a library's bucket that hold its SMH files (`<libraryId>/<random>`): SMH keeps metadata
 // about them (tasks, parts, sizes), so the object API reaches them only with the credentials SMH
 // issued for them, never with the library's own key pair or anonymously (ADR 0001 §17).
-import type { CredentialScope } from '../../ports/metadata-store.ts';
 import { AppError } from '../errors.ts';
+import type { CredentialScope } from './model.ts';
 
 export const smhKeyPrefix = (libraryId: string): string => `${libraryId}/`;
 

@@ -2,19 +2,14 @@
 // space "-"; a multi-tenant library's spaces are created and deleted through the API.
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type {
-  MetadataStore,
-  QuotaRecord,
-  Repositories,
-  SpaceExtension,
-  SpaceRecord,
-  UploadTaskRecord,
-} from '../../ports/metadata-store.ts';
+import type { MetadataStore, Repositories } from '../../ports/metadata-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { AppError } from '../errors.ts';
 import { randomString } from '../ids.ts';
 import { type AccessContext, hasGrant, requireAnyGrant, requireSpaceAccess } from '../tokens/access.ts';
+import type { UploadTaskRecord } from '../uploads/model.ts';
 import { releaseTask } from '../uploads/task-release.ts';
+import type { QuotaRecord, SpaceExtension, SpaceRecord } from './model.ts';
 
 const SPACE_ID = /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/;
 const MAX_LIST = 1000;

@@ -1,7 +1,7 @@
 // Who is calling the SMH API and what they may do (spec smh §1.3): the grants of an access token, its
 // spaces, and the user it acts as. Every service checks its permission rule through these helpers.
-import type { LibraryRecord } from '../../ports/metadata-store.ts';
 import { AppError } from '../errors.ts';
+import type { LibraryRecord } from '../libraries/model.ts';
 
 export const GRANTS = [
   'admin',

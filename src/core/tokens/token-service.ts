@@ -1,11 +1,13 @@
 // SMH access tokens (spec smh §1.3, §2.1): created with the library secret, opaque to clients, stored
 // as a hash, and alive for `period` seconds after their last use (sliding expiry).
 import type { Clock } from '../../ports/clock.ts';
-import type { LibraryRecord, MetadataStore, TokenRecord } from '../../ports/metadata-store.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
 import { AppError } from '../errors.ts';
 import { type LibraryId, randomString } from '../ids.ts';
+import type { LibraryRecord } from '../libraries/model.ts';
 import { sha256Hex } from '../objects/credential-service.ts';
 import { type AccessContext, GRANTS, type Grant } from './access.ts';
+import type { TokenRecord } from './model.ts';
 
 const DEFAULT_PERIOD = 86_400;
 const MIN_PERIOD = 300;

@@ -1,7 +1,8 @@
 // What an unconfirmed upload task holds in the object store, and freeing it: its multipart upload or
 // object, and the grants handed out for it. Used by cancel, expiry and the deletion of its space.
-import type { LibraryRecord, UploadTaskRecord } from '../../ports/metadata-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
+import type { LibraryRecord } from '../libraries/model.ts';
+import type { UploadTaskRecord } from './model.ts';
 
 export async function releaseTask(
   objects: ObjectStore,

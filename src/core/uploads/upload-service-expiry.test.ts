@@ -12,10 +12,11 @@ import {
   sendObject,
   sendPart,
 } from '../../../test/helpers/core-services.ts';
-import type { LibraryRecord, UploadFlavour, UploadTaskRecord } from '../../ports/metadata-store.ts';
 import { type ErrorCode, isAppError } from '../errors.ts';
+import type { LibraryRecord } from '../libraries/model.ts';
 import type { AccessContext } from '../tokens/access.ts';
 import { CONFIRM_LEASE_MS } from './confirm-lease.ts';
+import type { UploadFlavour, UploadTaskRecord } from './model.ts';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;

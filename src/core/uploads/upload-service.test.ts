@@ -11,9 +11,10 @@ import {
   sendObject,
   sendPart,
 } from '../../../test/helpers/core-services.ts';
-import type { LibraryRecord, UploadFlavour, UploadTaskRecord } from '../../ports/metadata-store.ts';
 import { type ErrorCode, isAppError } from '../errors.ts';
+import type { LibraryRecord } from '../libraries/model.ts';
 import type { AccessContext } from '../tokens/access.ts';
+import type { UploadFlavour, UploadTaskRecord } from './model.ts';
 import type { BeginInput } from './upload-service.ts';
 
 const appError = (code: ErrorCode) => (err: unknown) => {

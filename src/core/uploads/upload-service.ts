@@ -9,16 +9,7 @@
 import type { Clock } from '../../ports/clock.ts';
 import type { DiskSpace } from '../../ports/disk-space.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type {
-  ConflictStrategy,
-  InodeAttributes,
-  InodeRecord,
-  JobRecord,
-  MetadataStore,
-  SpaceRecord,
-  UploadFlavour,
-  UploadTaskRecord,
-} from '../../ports/metadata-store.ts';
+import type { MetadataStore } from '../../ports/metadata-store.ts';
 import type {
   ObjectLocation,
   ObjectStore,
@@ -30,12 +21,16 @@ import { AppError, isAppError } from '../errors.ts';
 import { requireFreeSpace } from '../free-space.ts';
 import { randomString } from '../ids.ts';
 import { newJobRecord } from '../jobs/job-record.ts';
+import type { JobRecord } from '../jobs/model.ts';
+import type { InodeAttributes, InodeRecord } from '../namespace/model.ts';
 import { contentTypeOf, validateName } from '../namespace/names.ts';
 import { type NamespaceService, newObjectKey, ROOT } from '../namespace/namespace-service.ts';
+import type { SpaceRecord } from '../spaces/model.ts';
 import type { SpaceService } from '../spaces/space-service.ts';
 import { type AccessContext, type Grant, hasGrant, requireAnyGrant } from '../tokens/access.ts';
 import { CONFIRM_LEASE_MS, keepLease, type LeaseOwner, nodePrefix } from './confirm-lease.ts';
 import { instantHashes } from './instant-hash.ts';
+import type { ConflictStrategy, UploadFlavour, UploadTaskRecord } from './model.ts';
 import { releaseTask } from './task-release.ts';
 
 const MiB = 1024 * 1024;

@@ -3,6 +3,7 @@
 // is looked up, so an expired signature always reads "Request has expired" even once the temporary
 // key behind it has been swept.
 import { AppError } from '../../core/errors.ts';
+import type { BucketAcl } from '../../core/objects/model.ts';
 import {
   CosAuthParseError,
   canonicalListEntry,
@@ -25,7 +26,6 @@ import {
   sigV4Signature,
   stringToSign,
 } from '../../lib/sigv4.ts';
-import type { BucketAcl } from '../../ports/metadata-store.ts';
 import {
   type Caller,
   header,

@@ -4,10 +4,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/schema.ts';
 import type { CredentialService } from '../../core/objects/credential-service.ts';
 import type { Dialect } from '../../core/objects/limits.ts';
+import type { AccessKeyRecord } from '../../core/objects/model.ts';
 import type { MultipartService } from '../../core/objects/multipart-service.ts';
 import type { ObjectService } from '../../core/objects/object-service.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { AccessKeyRecord } from '../../ports/metadata-store.ts';
 import type { ObjectTarget } from './target.ts';
 
 export interface ObjectSurfaceDeps {

@@ -1,9 +1,9 @@
 // Object headers on the wire: what a PUT/POST/Create stores (content headers, x-cos-meta-*/x-amz-meta-*,
 // storage class), what GET/HEAD return (with response-* overrides), conditional requests and Range.
 import { AppError } from '../../core/errors.ts';
+import type { ObjectHeaders, ObjectRecord } from '../../core/objects/model.ts';
 import type { ByteRange } from '../../core/objects/object-service.ts';
 import { httpDate, parseHttpDate } from '../../lib/http-date.ts';
-import type { ObjectHeaders, ObjectRecord } from '../../ports/metadata-store.ts';
 import { header, type ObjectContext } from './context.ts';
 import { RESPONSE_OVERRIDES } from './response-overrides.ts';
 import { queryValue } from './target.ts';

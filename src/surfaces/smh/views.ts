@@ -1,8 +1,8 @@
 // JSON shapes of the SMH API (spec smh §2.3, §2.4): file objects, directory entries, info, the
 // x-smh-* headers, and the upload grants of begin/renew/status. Sizes are decimal strings, eTags quoted.
+import type { InodeRecord } from '../../core/namespace/model.ts';
 import { fileTypeOf } from '../../core/namespace/names.ts';
 import type { ConfirmedFile } from '../../core/uploads/upload-service.ts';
-import type { InodeRecord } from '../../ports/metadata-store.ts';
 import type { UploadGrant } from '../../ports/object-store.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();

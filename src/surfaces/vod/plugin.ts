@@ -4,10 +4,10 @@
 // we do not implement get routes from the operation table that answer 501.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
+import type { JobRecord } from '../../core/jobs/model.ts';
 import type { MediaKind, MediaService } from '../../core/media/media-service.ts';
 import type { AccessContext } from '../../core/tokens/access.ts';
 import type { TokenService } from '../../core/tokens/token-service.ts';
-import type { JobRecord } from '../../ports/metadata-store.ts';
 import { applyCors, type CorsOptions, registerCors } from '../cors.ts';
 import { noteFailure } from '../request-outcome.ts';
 import { VOD_REQUEST_ID_HEADERS, vodErrorAnswer } from './errors.ts';

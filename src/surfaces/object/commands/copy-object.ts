@@ -2,8 +2,8 @@
 // one object or part), metadata copied or replaced per the metadata directive.
 import { AppError } from '../../../core/errors.ts';
 import type { BucketName } from '../../../core/ids.ts';
+import type { ObjectRecord } from '../../../core/objects/model.ts';
 import { isoDate } from '../../../lib/http-date.ts';
-import type { ObjectRecord } from '../../../ports/metadata-store.ts';
 import { authorizeCaller } from '../authorize.ts';
 import { bucketOf, header, keyOf, type ObjectContext, sendXml, vendorHeader } from '../context.ts';
 import { evaluateConditions, headersFromRequest } from '../object-headers.ts';

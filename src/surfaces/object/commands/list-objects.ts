@@ -3,8 +3,8 @@
 import { AppError } from '../../../core/errors.ts';
 import type { BucketName } from '../../../core/ids.ts';
 import { MAX_LIST_KEYS } from '../../../core/objects/limits.ts';
+import type { ObjectRecord } from '../../../core/objects/model.ts';
 import { isoDate } from '../../../lib/http-date.ts';
-import type { ObjectRecord } from '../../../ports/metadata-store.ts';
 import { bucketOf, type ObjectContext, sendXml } from '../context.ts';
 import { queryValue } from '../target.ts';
 import { renderXml } from '../xml.ts';

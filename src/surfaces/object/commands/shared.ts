@@ -3,7 +3,7 @@
 import { AppError } from '../../../core/errors.ts';
 import type { BucketName } from '../../../core/ids.ts';
 import { type BodySink, ingestBody } from '../../../core/objects/ingest.ts';
-import { inlineDigester } from '../../../lib/hash-pool.ts';
+import { inlineDigester } from '../../../lib/stream-digester.ts';
 import { requestBody } from '../body.ts';
 import { type ObjectContext, vendorHeader } from '../context.ts';
 import { queryValue } from '../target.ts';

@@ -2,8 +2,8 @@
 // existence (HEAD), rename/move, delete with contents (or, with directory_only, only when empty).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../../core/errors.ts';
+import type { InodeAttributes, InodeOrder } from '../../../core/namespace/model.ts';
 import type { ListOptions } from '../../../core/namespace/namespace-service.ts';
-import type { InodeAttributes, InodeOrder } from '../../../ports/metadata-store.ts';
 import {
   accessOf,
   body,

@@ -3,9 +3,9 @@
 // delete, copy and move, and a confirm key for ?upload, ?renew and ?confirm.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../../core/errors.ts';
+import type { ConflictStrategy, UploadFlavour } from '../../../core/uploads/model.ts';
 import { parsePartNumberRange } from '../../../core/uploads/part-range.ts';
 import type { BeginInput } from '../../../core/uploads/upload-service.ts';
-import type { ConflictStrategy, UploadFlavour } from '../../../ports/metadata-store.ts';
 import {
   accessOf,
   body,

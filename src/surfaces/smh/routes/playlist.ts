@@ -9,8 +9,8 @@ import {
   PLAYLIST_CONTENT_TYPE,
   withQueryOnRelativeUris,
 } from '../../../core/media/hls-playlist.ts';
+import type { InodeRecord } from '../../../core/namespace/model.ts';
 import type { AccessContext } from '../../../core/tokens/access.ts';
-import type { InodeRecord } from '../../../ports/metadata-store.ts';
 import { query, type SmhDeps } from '../context.ts';
 import { smhHeaders } from '../views.ts';
 

@@ -1,7 +1,7 @@
 // Tenant spaces (spec smh §2.2): create, list, count, delete, attributes, size and file count.
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../../core/errors.ts';
-import type { SpaceExtension } from '../../../ports/metadata-store.ts';
+import type { SpaceExtension } from '../../../core/spaces/model.ts';
 import { accessOf, body, boolParam, intParam, query, type SmhDeps } from '../context.ts';
 
 const EXTENSION_FIELDS = {

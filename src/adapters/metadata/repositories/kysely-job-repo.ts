@@ -2,10 +2,11 @@
 // picks with FOR UPDATE SKIP LOCKED (several nodes claim at once without waiting on each other) and
 // SQLite under its single writer. Every later transition is conditional on the state and the lease
 // owner, so a cancel racing a claim, or a worker racing the reclaim of its expired lease, has one winner.
-import type { LibraryId } from '../../core/ids.ts';
-import type { JobEnd, JobRecord, JobRepo, JobState } from '../../ports/metadata-store.ts';
-import type { Db, DialectTraits } from './kysely-repositories.ts';
-import type { JobsTable } from './tables.ts';
+import type { LibraryId } from '../../../core/ids.ts';
+import type { JobEnd, JobRecord, JobState } from '../../../core/jobs/model.ts';
+import type { JobRepo } from '../../../ports/job-queue.ts';
+import type { JobsTable } from '../tables.ts';
+import type { Db, DialectTraits } from './kysely-db.ts';
 
 function toJob(row: JobsTable): JobRecord {
   return {

@@ -5,30 +5,10 @@
 // writer wait, so memory stays bounded.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { Digester, type DigestName, type Digests } from './checksums.ts';
-import { crc64Wasm } from './crc64.ts';
-import { MD5_LAYOUT, md5CrcTables, md5WasmModule } from './md5-wasm.ts';
-
-/** A digester fed from a stream: update may ask the caller to wait (backpressure). */
-export interface StreamDigester {
-  update(chunk: Uint8Array): Promise<void> | undefined;
-  digest(): Promise<Digests>;
-  /** Forget the state (the body was abandoned). */
-  discard(): void;
-}
-
-/** The in-thread digester, for small bodies where a worker round trip costs more than it saves. */
-export function inlineDigester(names: Iterable<DigestName>): StreamDigester {
-  const digester = new Digester(names);
-  return {
-    update(chunk) {
-      digester.update(chunk);
-      return undefined;
-    },
-    digest: async () => digester.digest(),
-    discard() {},
-  };
-}
+import type { DigestName, Digests } from '../../lib/checksums.ts';
+import { crc64Wasm } from '../../lib/crc64.ts';
+import { MD5_LAYOUT, md5CrcTables, md5WasmModule } from '../../lib/md5-wasm.ts';
+import type { StreamDigester } from '../../lib/stream-digester.ts';
 
 const POOLED: ReadonlySet<DigestName> = new Set<DigestName>(['md5', 'crc64', 'crc32', 'sha1', 'sha256']);
 const BATCH_BYTES = 1024 * 1024;

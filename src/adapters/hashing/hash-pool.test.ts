@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { Digester, type DigestName } from './checksums.ts';
-import { HashPool, inlineDigester } from './hash-pool.ts';
+import { Digester, type DigestName } from '../../lib/checksums.ts';
+import { inlineDigester } from '../../lib/stream-digester.ts';
+import { HashPool } from './hash-pool.ts';
 
 describe('HashPool', () => {
   const pool = new HashPool(2);

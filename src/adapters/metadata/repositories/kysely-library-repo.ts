@@ -1,9 +1,10 @@
 // Libraries over kysely: the rows of the installation's libraries, what each one holds, and the
 // deletion of a library with every row that belongs to it (the `library` commands of the CLI).
-import type { BucketName, LibraryId } from '../../core/ids.ts';
-import type { LibraryContents, LibraryRecord, LibraryRepo } from '../../ports/metadata-store.ts';
-import type { Db } from './kysely-repositories.ts';
-import type { LibrariesTable } from './tables.ts';
+import type { BucketName, LibraryId } from '../../../core/ids.ts';
+import type { LibraryContents, LibraryRecord } from '../../../core/libraries/model.ts';
+import type { LibraryRepo } from '../../../ports/library-store.ts';
+import type { LibrariesTable } from '../tables.ts';
+import type { Db } from './kysely-db.ts';
 
 function toLibrary(row: LibrariesTable): LibraryRecord {
   return {

@@ -1,12 +1,12 @@
 // Worker thread of HashPool, in plain JavaScript on purpose: a .ts file would make the thread load
 // Node's TypeScript stripper (about 18 MiB per thread). A stream that wants both MD5 and CRC-64 (every
-// stored body does) gets a lane of the fused WebAssembly kernel (md5-lanes.js), which hashes up to
+// stored body does) gets a lane of the fused WebAssembly kernel (lib/md5-lanes.js), which hashes up to
 // four streams at once; other streams, and a fifth one, use Node's natives for MD5, SHA-1, SHA-256
-// and CRC-32 and the CRC-64 kernel the main thread compiled (crc64-wasm.ts).
+// and CRC-32 and the CRC-64 kernel the main thread compiled (lib/crc64-wasm.ts).
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { Md5Lanes } from './md5-lanes.js';
+import { Md5Lanes } from '../../lib/md5-lanes.js';
 
 const { module, tables, window: area } = workerData.crc64;
 const instance = new WebAssembly.Instance(module);
