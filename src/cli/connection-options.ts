@@ -23,33 +23,45 @@ const CONFIG_KEYS = ['url', 'libraryId', 'librarySecret', 'token', 'spaceId'] as
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 type ConfigFile = Partial<Record<ConfigKey, string>>;
 
+/** The variables of the file commands (not settings of serve: src/config/load.ts knows them apart). */
+export const CONNECTION_VARIABLES = {
+  url: 'MEDIAHOST_URL',
+  libraryId: 'MEDIAHOST_LIBRARY_ID',
+  librarySecret: 'MEDIAHOST_LIBRARY_SECRET',
+  token: 'MEDIAHOST_TOKEN',
+  space: 'MEDIAHOST_SPACE_ID',
+  config: 'MEDIAHOST_CLI_CONFIG',
+} as const;
+
 export const defaultConfigPath = (): string => join(homedir(), '.config', 'mediahost', 'cli.json');
 
 export function addConnectionOptions(command: Command): Command {
   return command
     .addOption(
       new Option('--url <url>', `server URL (default: ${DEFAULT_URL}, where serve listens)`).env(
-        'MEDIAHOST_URL',
+        CONNECTION_VARIABLES.url,
       ),
     )
-    .addOption(new Option('--library-id <id>', 'library id').env('MEDIAHOST_LIBRARY_ID'))
+    .addOption(new Option('--library-id <id>', 'library id').env(CONNECTION_VARIABLES.libraryId))
     .addOption(
       new Option(
         '--library-secret <secret>',
         'library secret (better from the variable: a flag shows in ps)',
-      ).env('MEDIAHOST_LIBRARY_SECRET'),
+      ).env(CONNECTION_VARIABLES.librarySecret),
     )
     .addOption(
-      new Option('--token <token>', 'access token, instead of the library secret').env('MEDIAHOST_TOKEN'),
+      new Option('--token <token>', 'access token, instead of the library secret').env(
+        CONNECTION_VARIABLES.token,
+      ),
     )
     .addOption(
       new Option('--space <id>', 'tenant space of a multi-tenant library (default: -)').env(
-        'MEDIAHOST_SPACE_ID',
+        CONNECTION_VARIABLES.space,
       ),
     )
     .addOption(
       new Option('--config <path>', `config file (default: ${defaultConfigPath()})`).env(
-        'MEDIAHOST_CLI_CONFIG',
+        CONNECTION_VARIABLES.config,
       ),
     );
 }
