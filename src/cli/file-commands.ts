@@ -67,8 +67,12 @@ interface Entry {
   modificationTime: string;
 }
 
-/** A path without a trailing slash is whatever is there: the server says which. */
-async function typeOf(client: SmhHttpClient, path: RemotePath): Promise<'dir' | 'file' | undefined> {
+/** A path without a trailing slash is whatever is there: the server says which (or why nothing). */
+async function typeOf(
+  client: SmhHttpClient,
+  path: RemotePath,
+  options: { missingIsFine?: boolean } = {},
+): Promise<'dir' | 'file' | undefined> {
   if (path.segments.length === 0) return 'dir';
   try {
     const { body } = await client.request<{ type: string }>('GET', client.path('directory', path.segments), {
@@ -76,14 +80,14 @@ async function typeOf(client: SmhHttpClient, path: RemotePath): Promise<'dir' | 
     });
     return body.type === 'dir' ? 'dir' : 'file';
   } catch (err) {
-    if (err instanceof SmhError && err.status === 404) return undefined;
+    if (options.missingIsFine && err instanceof SmhError && err.status === 404) return undefined;
     throw err;
   }
 }
 
 function printEntries(entries: Entry[], parent: string[], json: boolean): void {
   for (const e of entries) {
-    if (json) jsonLine({ path: showPath([...parent, e.name], e.type === 'dir'), ...e });
+    if (json) jsonLine({ ...e, path: showPath([...parent, e.name], e.type === 'dir') });
     else {
       const size = e.type === 'dir' ? 'dir' : formatBytes(Number(e.size ?? 0));
       process.stdout.write(
@@ -110,7 +114,6 @@ async function remove(client: SmhHttpClient, text: string, opts: Opts): Promise<
   const path = parseRemotePath(text);
   if (path.segments.length === 0) throw usageError('the root is not removed; name what is in it');
   const type = path.isDirectory ? 'dir' : await typeOf(client, path);
-  if (!type) throw new CliError(`${text}: no such file or directory (SMH PathNotFound)`);
   const query = {
     permanent: opts.permanent === true ? 1 : undefined,
     // Without -r only an empty directory goes (ADR 0002 §33), as rmdir.
@@ -217,10 +220,9 @@ export function registerFileCommands(program: Command): void {
           const to = parseRemotePath(toText);
           if (from.segments.length === 0) throw usageError('the root does not move');
           const type = await typeOf(client, from);
-          if (!type) throw new CliError(`${fromText}: no such file or directory (SMH PathNotFound)`);
           if (from.isDirectory && type !== 'dir')
             throw new CliError(`${fromText} is a file, not a directory`);
-          const into = to.isDirectory || (await typeOf(client, to)) === 'dir';
+          const into = to.isDirectory || (await typeOf(client, to, { missingIsFine: true })) === 'dir';
           const target = into ? [...to.segments, from.segments.at(-1)!] : to.segments;
           const strategy = String(opts.conflict);
           if (type === 'dir' && strategy === 'overwrite')
@@ -281,7 +283,15 @@ export function registerFileCommands(program: Command): void {
 
   command('token', 'Create an access token from the library secret (read-only unless --grant says more).')
     .option('--grant <grants>', 'comma-separated SMH grants, e.g. admin or upload_file,delete_file', '')
-    .option('--period <seconds>', 'validity, renewed by each use (SMH clamps it to 300..315360000)')
+    .addOption(
+      new Option(
+        '--period <seconds>',
+        'validity, renewed by each use (SMH clamps it to 300..315360000)',
+      ).argParser((text) => {
+        if (!/^\d+$/.test(text)) throw new InvalidArgumentError('give whole seconds');
+        return Number(text);
+      }),
+    )
     .option('--user-id <id>', 'the user the token acts for')
     .action(
       action(async (opts: Opts, cmd: Command) => {

@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Crc64 } from '../lib/crc64.ts';
 import { CliError } from './cli-error.ts';
 
@@ -154,4 +155,25 @@ export async function getToFile(download: Download): Promise<{ size: number; crc
     throw networkError(err);
   }
   return { size, crc64: crc.value() };
+}
+
+const MAX_ATTEMPTS = 5;
+const isAbort = (err: unknown): boolean => (err as Error)?.name === 'AbortError';
+
+/** Sends one range, retrying what the network or the store may do better a moment later. */
+export async function sendWithRetries(
+  send: (attempt: number) => Promise<bigint>,
+  signal: AbortSignal,
+  onExpired: () => Promise<void>,
+): Promise<bigint> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send(attempt);
+    } catch (err) {
+      if (isAbort(err) || !(err instanceof TransferError) || attempt >= MAX_ATTEMPTS) throw err;
+      if (err.status === 403 && attempt === 1) await onExpired();
+      else if (err.isTransient) await sleep(250 * 2 ** attempt, undefined, { signal });
+      else throw err;
+    }
+  }
 }

@@ -56,6 +56,7 @@ export class Progress {
   #totalBar: SingleBar | undefined;
   #lastJson = -1;
   #startedAt = Date.now();
+  #stopped = false;
 
   constructor(mode: ProgressMode, verb: string) {
     this.mode = mode;
@@ -194,7 +195,10 @@ export class Progress {
     else process.stderr.write(`${text}\n`);
   }
 
+  /** Ends the display once; later calls do nothing. */
   stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
     if (this.#bars) {

@@ -41,7 +41,7 @@ async function itemFor(client: SmhHttpClient, arg: string): Promise<number> {
   for await (const item of recycled(client)) {
     if (showPath(pathOf(item)) === wanted && (!best || item.removalTime > best.removalTime)) best = item;
   }
-  if (!best) throw new CliError(`${wanted} is not in the recycle bin (SMH RecycledItemNotFound)`);
+  if (!best) throw new CliError(`${wanted}: no item of the recycle bin was removed from there`);
   return best.recycledItemId;
 }
 

@@ -8,8 +8,9 @@ import { resolveConnection } from './connection-options.ts';
 import { onInterrupt } from './interrupt.ts';
 import { formatBytes, Progress, progressMode } from './progress.ts';
 import { parseRemotePath, showPath } from './remote-path.ts';
+import { Slots } from './slots.ts';
 import { SmhHttpClient } from './smh-http-client.ts';
-import { type ConflictStrategy, Slots, type UploadJob, UploadSession } from './upload-session.ts';
+import { type ConflictStrategy, type UploadJob, UploadSession } from './upload-session.ts';
 import { UploadState } from './upload-state.ts';
 
 export interface UploadOptions {

@@ -2,12 +2,13 @@
 // one part; otherwise multipart with signed URLs per part (partNumberRange), parts in parallel, renewed
 // before they expire, resumed from the task's status, confirmed with the file's CRC-64 (ADR 0008 §5-7).
 import { createReadStream } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Crc64, crc64Combine } from '../lib/crc64.ts';
 import { CliError, SmhError } from './cli-error.ts';
-import { putRange, TransferError } from './http-transfer.ts';
+import { putRange, sendWithRetries } from './http-transfer.ts';
+import { partRanges, partSizeFor } from './part-ranges.ts';
 import type { FileProgress, Progress } from './progress.ts';
 import { showPath } from './remote-path.ts';
+import type { Slots } from './slots.ts';
 import type { SmhHttpClient } from './smh-http-client.ts';
 import type { UploadRecord, UploadState, UploadTarget } from './upload-state.ts';
 
@@ -37,28 +38,6 @@ export interface UploadResult {
   partsResumed: number;
 }
 
-/** At most `n` transfers at once, shared by every file of a command. */
-export class Slots {
-  #free: number;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(n: number) {
-    this.#free = n;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#free > 0) this.#free--;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    try {
-      return await fn();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#free++;
-    }
-  }
-}
-
 interface PartGrant {
   url: string;
   headers: Record<string, string>;
@@ -66,7 +45,11 @@ interface PartGrant {
 
 /** begin and renew (spec smh §2.3.3, §2.3.5); `parts` with the per-part variant. */
 interface GrantBody {
-  url: string;
+  /** mediahost's full URL; SMH itself gives only domain and path. */
+  url?: string;
+  domain: string;
+  path: string;
+  uploadId?: string;
   headers?: Record<string, string>;
   parts?: Record<string, PartGrant>;
   confirmKey: string;
@@ -82,28 +65,6 @@ interface TaskStatusBody {
 const RENEW_MARGIN_MS = 5 * 60 * 1000;
 /** Part numbers one begin or renew signs (the server's limit). */
 const SIGNED_PER_CALL = 1000;
-const MAX_ATTEMPTS = 5;
-const MiB = 1024 * 1024;
-/** SMH numbers parts 1 to 10000 (spec smh §2.3.3). */
-const MAX_PARTS = 10_000;
-
-/** The part size asked for, grown to whole MiB where the file would need more than 10000 parts. */
-export function partSizeFor(size: number, wanted: number): number {
-  return Math.max(wanted, Math.ceil(size / MAX_PARTS / MiB) * MiB);
-}
-
-/** "1-4,7,9-10" from ascending numbers. */
-export function partRanges(numbers: readonly number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < numbers.length; ) {
-    let j = i;
-    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j]! + 1) j++;
-    out.push(i === j ? `${numbers[i]}` : `${numbers[i]}-${numbers[j]}`);
-    i = j + 1;
-  }
-  return out.join(',');
-}
-
 async function crcOfRange(file: string, start: number, length: number): Promise<bigint> {
   const crc = new Crc64();
   if (length === 0) return crc.value();
@@ -112,26 +73,7 @@ async function crcOfRange(file: string, start: number, length: number): Promise<
   return crc.value();
 }
 
-const isAbort = (err: unknown): boolean => (err as Error)?.name === 'AbortError';
 const fileQuery = (strategy: ConflictStrategy) => ({ conflict_resolution_strategy: strategy });
-
-/** Sends one range, retrying what the network or the store may do better a moment later. */
-async function sendWithRetries(
-  send: (attempt: number) => Promise<bigint>,
-  signal: AbortSignal,
-  onExpired: () => Promise<void>,
-): Promise<bigint> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await send(attempt);
-    } catch (err) {
-      if (isAbort(err) || !(err instanceof TransferError) || attempt >= MAX_ATTEMPTS) throw err;
-      if (err.status === 403 && attempt === 1) await onExpired();
-      else if (err.isTransient) await sleep(250 * 2 ** attempt, undefined, { signal });
-      else throw err;
-    }
-  }
-}
 
 export class UploadSession {
   readonly #job: UploadJob;
@@ -268,7 +210,7 @@ export class UploadSession {
         sendWithRetries(
           () =>
             putRange({
-              url: body.url,
+              url: body.url ?? `https://${body.domain}${body.path}`,
               headers: body.headers ?? {},
               file: this.#job.localPath,
               start: 0,
@@ -337,13 +279,14 @@ export class UploadSession {
 
   async #begin(): Promise<void> {
     const { client } = this.#c;
+    const signed = this.#pending.slice(0, SIGNED_PER_CALL);
     const { body } = await client.request<GrantBody>('POST', client.path('file', this.#job.remote), {
       query: { multipart: true, ...fileQuery(this.#c.strategy), filesize: this.#job.size },
-      body: { partNumberRange: partRanges(this.#pending.slice(0, SIGNED_PER_CALL)) },
+      body: { partNumberRange: partRanges(signed) },
       signal: this.#signal,
     });
     this.#confirmKey = body.confirmKey;
-    this.#takeGrants(body);
+    this.#takeGrants(body, signed);
     this.#c.state.put({
       version: 1,
       ...this.#target,
@@ -356,9 +299,18 @@ export class UploadSession {
     });
   }
 
-  #takeGrants(body: GrantBody): void {
+  #takeGrants(body: GrantBody, partNumbers: readonly number[]): void {
     this.#grants.clear();
-    for (const [n, grant] of Object.entries(body.parts ?? {})) this.#grants.set(Number(n), grant);
+    if (body.parts) for (const [n, grant] of Object.entries(body.parts)) this.#grants.set(Number(n), grant);
+    else if (body.headers && body.uploadId) {
+      // A server without the per-part variant signs one set of headers for every part (spec smh §2.3.3).
+      const base = body.url ?? `https://${body.domain}${body.path}`;
+      for (const n of partNumbers)
+        this.#grants.set(n, {
+          url: `${base}?partNumber=${n}&uploadId=${encodeURIComponent(body.uploadId)}`,
+          headers: body.headers,
+        });
+    }
     this.#expiresAt = Date.parse(body.expiration);
   }
 
@@ -366,13 +318,13 @@ export class UploadSession {
   async #renew(n: number): Promise<void> {
     this.#renewing ??= (async () => {
       const { client } = this.#c;
-      const from = this.#pending.filter((p) => p >= n);
+      const signed = [...new Set([n, ...this.#pending.filter((p) => p >= n)])].slice(0, SIGNED_PER_CALL);
       const { body } = await client.request<GrantBody>('POST', client.path('file', [this.#confirmKey]), {
         query: { renew: true },
-        body: { partNumberRange: partRanges([...new Set([n, ...from])].slice(0, SIGNED_PER_CALL)) },
+        body: { partNumberRange: partRanges(signed) },
         signal: this.#signal,
       });
-      this.#takeGrants(body);
+      this.#takeGrants(body, signed);
     })().finally(() => {
       this.#renewing = undefined;
     });

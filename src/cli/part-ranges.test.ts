@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { partRanges, partSizeFor } from './upload-session.ts';
+import { partRanges, partSizeFor } from './part-ranges.ts';
 
 const MiB = 1024 * 1024;
 
-describe('upload session', () => {
+describe('part ranges', () => {
   it('writes part numbers as the shortest partNumberRange', () => {
     assert.equal(partRanges([1, 2, 3, 4]), '1-4');
     assert.equal(partRanges([1, 3, 4, 5, 9, 11, 12]), '1,3-5,9,11-12');
