@@ -50,6 +50,13 @@ export async function exit(code: number): Promise<never> {
   process.exit(code);
 }
 
+/** `mediahost recycle-bin list`: the command as typed. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 /** Runs a command's action: its errors become one line on stderr (and a JSON line with --json). */
 export function action<A extends unknown[]>(
   fn: (...args: A) => Promise<unknown>,
@@ -72,7 +79,7 @@ export function action<A extends unknown[]>(
           : caught;
       if (!(err instanceof CliError)) throw err;
       if (json) process.stdout.write(`${JSON.stringify({ event: 'error', error: errorJson(err) })}\n`);
-      process.stderr.write(`mediahost ${command.name()}: ${err.message}\n`);
+      process.stderr.write(`${commandPath(command)}: ${err.message}\n`);
       code = err.exitCode;
     }
     await exit(code);

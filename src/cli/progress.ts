@@ -78,7 +78,7 @@ export class Progress {
           format: ' {bar} {percentage}% {name} {amount}{extra}',
           hideCursor: true,
           autopadding: true,
-          barsize: 24,
+          barsize: 20,
           fps: 5,
         },
         Presets.shades_classic,
@@ -97,19 +97,22 @@ export class Progress {
     while (this.#samples.length > 1 && now - this.#samples[0]!.at > RATE_WINDOW_MS) this.#samples.shift();
     const first = this.#samples[0]!;
     const seconds = (now - first.at) / 1000;
-    return seconds > 0.5 ? (this.#moved - first.moved) / seconds : 0;
+    return seconds > 0 ? (this.#moved - first.moved) / seconds : 0;
   }
 
   #eta(): number {
+    const left = this.#total - this.#done;
+    if (left <= 0) return 0;
     const rate = this.rate();
-    return rate > 0 ? (this.#total - this.#done) / rate : Number.POSITIVE_INFINITY;
+    return rate > 0 ? left / rate : Number.POSITIVE_INFINITY;
   }
 
   #totalPayload(): Record<string, string> {
     return {
       name: 'total',
       amount: `${formatBytes(this.#done)}/${formatBytes(this.#total)}`,
-      extra: ` ${this.#filesDone}/${this.#files} files ${formatBytes(this.rate())}/s ETA ${formatSeconds(this.#eta())}`,
+      // Rate and ETA before the file count: an 80-column terminal cuts the end of the line.
+      extra: ` ${formatBytes(this.rate())}/s ETA ${formatSeconds(this.#eta())} ${this.#filesDone}/${this.#files} files`,
     };
   }
 

@@ -114,11 +114,17 @@ export class SmhHttpClient {
     return res.body;
   }
 
-  async #accessToken(fresh: boolean): Promise<string | undefined> {
+  /** The token to send: the one of our own that parallel calls share, made anew once it is `refused`. */
+  async #accessToken(refused?: string): Promise<string | undefined> {
     const credential = this.connection.credential;
     if (!credential) return undefined;
     if (credential.kind === 'token') return credential.token;
-    if (fresh || !this.#token) {
+    if (this.#token && refused !== undefined) {
+      const pending = this.#token;
+      const current = await pending.catch(() => undefined);
+      if (current === refused && this.#token === pending) this.#token = undefined;
+    }
+    if (!this.#token) {
       this.#ownToken = true;
       const minted = this.mintToken(OWN_TOKEN).then((t) => t.accessToken);
       this.#token = minted;
@@ -131,8 +137,9 @@ export class SmhHttpClient {
 
   /** Calls `/api/v1{path}`; a non-2xx (other than a 3xx asked for) becomes an SmhError. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<SmhResponse<T>> {
+    let refused: string | undefined;
     for (let attempt = 0; ; attempt++) {
-      const token = options.anonymous ? undefined : await this.#accessToken(attempt > 0);
+      const token = options.anonymous ? undefined : await this.#accessToken(refused);
       const url = `${this.connection.url}/api/v1${path}${queryString({ ...options.query, access_token: token })}`;
       let res: Response;
       try {
@@ -154,7 +161,10 @@ export class SmhHttpClient {
       }
       const error = await smhErrorOf(res);
       // A token of our own that ran out is made again once, as SDKs do on 403 InvalidAccessToken.
-      if (error.code === 'InvalidAccessToken' && this.#ownToken && attempt === 0) continue;
+      if (error.code === 'InvalidAccessToken' && this.#ownToken && attempt === 0) {
+        refused = token;
+        continue;
+      }
       throw error;
     }
   }

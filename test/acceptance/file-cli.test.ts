@@ -365,9 +365,9 @@ describe('file commands', () => {
   it('draws a bar per file and a total with rate and ETA on a terminal', async () => {
     writeFileSync(local('tty.bin'), bytesOf('tty', 3 * MiB));
     const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-    const command = [process.execPath, CLI, 'upload', local('tty.bin'), '/tty/', '--part-size', '1M']
-      .map(quote)
-      .join(' ');
+    const cli = [process.execPath, CLI, 'upload', local('tty.bin'), '/tty/', '--part-size', '1M'];
+    // A terminal of 120 columns: script's own has none, and the bars would be cut at 80.
+    const command = `stty cols 120; exec ${cli.map(quote).join(' ')}`;
     // util-linux script(1) runs the CLI on a pseudo-terminal; -e passes its exit code on.
     const child = spawn('script', ['-qec', command, '/dev/null'], {
       env: {
@@ -382,7 +382,8 @@ describe('file commands', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
     assert.equal(code, 0, output);
-    assert.match(output, /█+.* 100% total 3\.0 MiB\/3\.0 MiB 1\/1 files .*\/s ETA /);
+    assert.match(output, /█+ 100% total 3\.0 MiB\/3\.0 MiB [\d.]+ [KMG]?i?B\/s ETA 0s 1\/1 files/);
+    assert.match(output, /[█░]+ +\d+% \S*tty\.bin [\d.]+ [KM]?i?B\/3\.0 MiB/, 'a bar for the file');
     assert.match(output, /uploaded .*tty\.bin -> \/tty\/tty\.bin \(3\.0 MiB\)/);
   });
 });
