@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from '
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type PartGateProxy, startPartGateProxy } from '../helpers/part-gate-proxy.ts';
-import { startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
+import { startTestServer, type TestServer, tempDir, testClock } from '../helpers/server.ts';
 import {
   bytesOf,
   createToken,
@@ -360,6 +360,41 @@ describe('file commands', () => {
     assert.equal(proxy.forwarded.length, 13);
     assert.equal((await smh.status(confirmKey)).status, 404);
     assert.equal(md5Hex(await download('/interrupt/twelve.bin')), md5Hex(changed));
+  });
+
+  it('renews signed part URLs the store refuses as expired, and sends the part again', async () => {
+    const clock = testClock();
+    const gate = await startPartGateProxy();
+    const expiring = await startTestServer({ publicUrl: gate.url, uploadCredentialSeconds: 600 }, { clock });
+    gate.target = `http://127.0.0.1:${expiring.port}`;
+    try {
+      const data = bytesOf('renew', 4 * MiB + 99);
+      writeFileSync(local('renew.bin'), data);
+      gate.allow(2);
+      const upload = start(
+        ['upload', local('renew.bin'), '/renew/', '--part-size', '1M', '--parallel', '1'],
+        {
+          ...env,
+          MEDIAHOST_URL: gate.url,
+          MEDIAHOST_LIBRARY_ID: expiring.libraryId,
+          MEDIAHOST_LIBRARY_SECRET: expiring.librarySecret,
+        },
+      );
+      await waitFor(() => gate.completed.length === 2 && gate.held() === 1, undefined, 'part 3 held');
+      // The server's clock passes the URLs' expiry while part 3 waits: the store refuses it.
+      clock.advance(700_000);
+      gate.release();
+      assert.equal(await upload.exited, 0, upload.stderr.join(''));
+      assert.deepEqual(
+        gate.forwarded,
+        [1, 2, 3, 3, 4, 5],
+        'part 3 refused once, then sent with a renewed URL',
+      );
+      assert.deepEqual(gate.completed, [1, 2, 3, 4, 5]);
+    } finally {
+      await expiring.close();
+      await gate.close();
+    }
   });
 
   it('draws a bar per file and a total with rate and ETA on a terminal', async () => {

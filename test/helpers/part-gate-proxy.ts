@@ -16,6 +16,8 @@ export interface PartGateProxy {
   completed: number[];
   /** Part PUTs waiting at the gate. */
   held(): number;
+  /** Opens the gate and forwards what waits at it. */
+  release(): void;
   /** Forgets the counts and drops held requests. */
   reset(): void;
   close(): Promise<void>;
@@ -24,7 +26,7 @@ export interface PartGateProxy {
 export async function startPartGateProxy(): Promise<PartGateProxy> {
   let allowed = Number.POSITIVE_INFINITY;
   let passed = 0;
-  const holding = new Set<http.ServerResponse>();
+  const holding = new Map<http.ServerResponse, () => void>();
   const proxy: PartGateProxy = {
     url: '',
     target: '',
@@ -35,10 +37,16 @@ export async function startPartGateProxy(): Promise<PartGateProxy> {
       passed = 0;
     },
     held: () => holding.size,
+    release() {
+      allowed = Number.POSITIVE_INFINITY;
+      const waiting = [...holding.values()];
+      holding.clear();
+      for (const forward of waiting) forward();
+    },
     reset() {
       proxy.forwarded.length = 0;
       proxy.completed.length = 0;
-      for (const res of holding) res.destroy();
+      for (const res of holding.keys()) res.destroy();
       holding.clear();
     },
     close: () =>
@@ -48,19 +56,8 @@ export async function startPartGateProxy(): Promise<PartGateProxy> {
         server.close(() => resolve());
       }),
   };
-  const server = http.createServer((req, res) => {
-    const query = new URL(req.url ?? '/', 'http://proxy').searchParams;
-    const part =
-      req.method === 'PUT' && query.has('partNumber') ? Number(query.get('partNumber')) : undefined;
-    if (part !== undefined) {
-      if (passed >= allowed) {
-        holding.add(res);
-        res.once('close', () => holding.delete(res));
-        return;
-      }
-      passed++;
-      proxy.forwarded.push(part);
-    }
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, part: number | undefined) => {
+    if (part !== undefined) proxy.forwarded.push(part);
     const upstream = http.request(
       `${proxy.target}${req.url}`,
       { method: req.method, headers: req.headers },
@@ -76,6 +73,20 @@ export async function startPartGateProxy(): Promise<PartGateProxy> {
     );
     upstream.once('error', () => res.destroy());
     pipeline(req, upstream).catch(() => upstream.destroy());
+  };
+  const server = http.createServer((req, res) => {
+    const query = new URL(req.url ?? '/', 'http://proxy').searchParams;
+    const part =
+      req.method === 'PUT' && query.has('partNumber') ? Number(query.get('partNumber')) : undefined;
+    if (part !== undefined) {
+      if (passed >= allowed) {
+        holding.set(res, () => forward(req, res, part));
+        res.once('close', () => holding.delete(res));
+        return;
+      }
+      passed++;
+    }
+    forward(req, res, part);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
