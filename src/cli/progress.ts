@@ -168,7 +168,10 @@ export class Progress {
         show();
       },
       close: () => {
-        if (bar) this.#bars?.remove(bar);
+        if (!bar || !this.#bars) return;
+        // Drawn once in its final state: a file faster than a redraw would otherwise never show.
+        this.#bars.update();
+        this.#bars.remove(bar);
       },
     };
   }
