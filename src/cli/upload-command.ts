@@ -158,8 +158,8 @@ export async function runUpload(
   }
   const left = plan.files.length - counts.uploaded - counts.skipped - counts.failed;
   if (interrupt.signal.aborted) {
-    progress.event({ event: 'stopped', ...counts, left });
     progress.note(`stopped with ${left} file(s) left: run the same command again to resume`);
+    progress.event({ event: 'stopped', ...counts, left });
     return EXIT_INTERRUPTED;
   }
   progress.event({ event: 'done', ...counts });

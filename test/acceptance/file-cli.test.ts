@@ -274,36 +274,86 @@ describe('file commands', () => {
     assert.equal(md5Hex(await download('/resume/fifty.bin')), md5Hex(data));
   });
 
-  it('stops cleanly on one Ctrl-C, keeps the task, and resumes; a changed file starts over', async () => {
+  /** The state file of the upload in progress to `remotePath`, if any. */
+  const recordFor = (remotePath: string): { confirmKey: string } | undefined =>
+    stateFiles()
+      .map((f) => JSON.parse(readFileSync(join(env.HOME!, '.config', 'mediahost', 'uploads', f), 'utf8')))
+      .find((r) => r.remotePath === remotePath);
+
+  /** Runs `args`, lets `parts` parts through, then Ctrl-C: the task is kept with those parts. */
+  const interrupted = async (args: string[], remotePath: string, parts: number) => {
+    proxy.reset();
+    proxy.allow(parts);
+    const running = start(args, env);
+    await waitFor(
+      () => proxy.completed.length === parts && proxy.held() > 0 && recordFor(remotePath) !== undefined,
+      undefined,
+      `${parts} parts stored, the next held`,
+    );
+    running.child.kill('SIGINT');
+    assert.equal(await running.exited, 130);
+    const { confirmKey } = recordFor(remotePath)!;
+    const status = await expectJson<TaskStatus>(await smh.status(confirmKey), 200);
+    const stored = status.parts!.map((p) => p.PartNumber).sort((a, b) => a - b);
+    assert.equal(stored.length, parts, 'the task and its parts are still there');
+    proxy.reset();
+    proxy.allow(Number.POSITIVE_INFINITY);
+    return { running, confirmKey, stored };
+  };
+
+  it('stops cleanly on one Ctrl-C, keeps the task, and resumes it when run again', async () => {
     const data = bytesOf('interrupt', 12 * MiB + 5);
     writeFileSync(local('twelve.bin'), data);
     const args = ['upload', local('twelve.bin'), '/interrupt/', '--part-size', '1M', '--parallel', '2'];
-    proxy.reset();
-    proxy.allow(3);
-    const first = start(args, env);
-    await waitFor(() => proxy.completed.length === 3 && proxy.held() > 0, undefined, 'three parts stored');
-    first.child.kill('SIGINT');
-    assert.equal(await first.exited, 130);
-    const stderr = first.stderr.join('');
+    const { running, stored } = await interrupted(args, '/interrupt/twelve.bin', 3);
+    const stderr = running.stderr.join('');
     assert.match(stderr, /stopping: the parts in flight are dropped, the upload tasks kept/);
     assert.match(stderr, /stopped with 1 file\(s\) left: run the same command again to resume/);
-    const [record] = stateFiles();
-    const { confirmKey } = JSON.parse(
-      readFileSync(join(env.HOME!, '.config', 'mediahost', 'uploads', record!), 'utf8'),
+    const again = jsonLines(ok(await run([...args, '--json'], env)));
+    const all = Array.from({ length: 13 }, (_, i) => i + 1);
+    assert.deepEqual(
+      [...proxy.forwarded].sort((a, b) => a - b),
+      all.filter((n) => !stored.includes(n)),
     );
-    const status = await expectJson<TaskStatus>(await smh.status(confirmKey), 200);
-    assert.equal(status.parts?.length, 3, 'the task and its parts are still there');
+    assert.equal(again.find((e) => e.event === 'file')?.partsResumed, 3);
+    assert.equal(md5Hex(await download('/interrupt/twelve.bin')), md5Hex(data));
+    assert.equal(recordFor('/interrupt/twelve.bin'), undefined);
+  });
 
-    // The file changed meanwhile: its old task is cancelled and the new content uploaded.
+  it('starts over when the local file changed since the interrupted upload, cancelling the old task', async () => {
+    const data = bytesOf('changing', 6 * MiB);
+    writeFileSync(local('changing.bin'), data);
+    const args = [
+      'upload',
+      local('changing.bin'),
+      '/changing/',
+      '--part-size',
+      '1M',
+      '--parallel',
+      '2',
+      '--json',
+    ];
+    const { running, confirmKey } = await interrupted(args, '/changing/changing.bin', 2);
+    assert.deepEqual(running.events().at(-1), {
+      event: 'stopped',
+      uploaded: 0,
+      skipped: 0,
+      failed: 0,
+      left: 1,
+    });
     const changed = Buffer.concat([data, Buffer.from('more')]);
-    writeFileSync(local('twelve.bin'), changed);
-    proxy.reset();
-    proxy.allow(Number.POSITIVE_INFINITY);
-    const second = ok(await run(args, env));
-    assert.match(second.stderr, /the local file is not the one of the interrupted upload; starting over/);
-    assert.equal(proxy.forwarded.length, 13);
-    assert.equal((await smh.status(confirmKey)).status, 404);
-    assert.equal(md5Hex(await download('/interrupt/twelve.bin')), md5Hex(changed));
+    writeFileSync(local('changing.bin'), changed);
+    const events = jsonLines(ok(await run(args, env)));
+    assert.ok(
+      events.some(
+        (e) =>
+          e.event === 'note' &&
+          /not the one of the interrupted upload; starting over/.test(String(e.message)),
+      ),
+    );
+    assert.equal(proxy.forwarded.length, 7);
+    assert.equal((await smh.status(confirmKey)).status, 404, 'the old task was cancelled');
+    assert.equal(md5Hex(await download('/changing/changing.bin')), md5Hex(changed));
   });
 
   it('renews signed part URLs the store refuses as expired, and sends the part again', async () => {
