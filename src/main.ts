@@ -8,6 +8,7 @@ import { redactSecrets } from './app/redact.ts';
 import { describeStartFailure } from './app/start-failure.ts';
 import { onStopSignal } from './app/stop-signals.ts';
 import { mediahostVersion } from './app/version.ts';
+import { registerFileCommands } from './cli/file-commands.ts';
 import { registerLibraryCommands } from './cli/library-commands.ts';
 import { registerOperatorCommands } from './cli/operator-commands.ts';
 import {
@@ -166,5 +167,6 @@ settingOptions(
 
 registerLibraryCommands(program);
 registerOperatorCommands(program);
+registerFileCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -162,6 +162,23 @@ describe('architecture', () => {
     assert.deepEqual(cycles, []);
   });
 
+  it('the file commands reach the server over HTTP only: no core, adapters or app', () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const spec of imports(readFileSync(file, 'utf8')))
+        if (spec.startsWith('.')) visit(resolve(join(file, '..'), spec));
+    };
+    visit(join(SRC, 'cli', 'file-commands.ts'));
+    const reached = [...seen].map((f) => relative(SRC, f));
+    assert.ok(reached.includes('cli/upload-session.ts'), 'the walk follows the imports');
+    assert.deepEqual(
+      reached.filter((f) => !(f.startsWith('cli/') || f.startsWith('lib/'))),
+      [],
+    );
+  });
+
   it('only config/load.ts reads process.env', () => {
     const readers = [...modules.keys()].filter((f) =>
       /process\.env\b/.test(readFileSync(join(SRC, f), 'utf8')),

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { CONNECTION_VARIABLES } from '../cli/connection-options.ts';
 import { renderConfigurationDoc } from './docs.ts';
 import { ConfigError, loadConfig } from './load.ts';
 import { envName, SETTINGS, type SettingSpec } from './schema.ts';
@@ -158,6 +159,13 @@ describe('configuration', () => {
     const quiet: string[] = [];
     loadConfig({}, { MEDIAHOST_PORT: '9000', MEDIAHOST_NO_V8_FLAGS: '1' }, (m) => quiet.push(m));
     assert.deepEqual(quiet, []);
+  });
+
+  it('takes the variables of the file commands for what they are, not for misspelt settings', () => {
+    const warnings: string[] = [];
+    const env = Object.fromEntries(Object.values(CONNECTION_VARIABLES).map((name) => [name, 'x']));
+    loadConfig({}, env, (message) => warnings.push(message));
+    assert.deepEqual(warnings, []);
   });
 
   it('every setting has a flag, a MEDIAHOST_ variable and a description', () => {

@@ -56,5 +56,13 @@ export function renderConfigurationDoc(): string {
     'size given in `NODE_OPTIONS` or on the node command line is kept as given (and there is no restart).',
     "`MEDIAHOST_NO_V8_FLAGS=1` starts with V8's defaults.",
     '',
+    '## File commands',
+    '',
+    '`mediahost upload`, `download`, `ls`, `mv`, `rm`, `recycle-bin` and `token` are clients of a running',
+    'server and take none of the settings above. They read `MEDIAHOST_URL`, `MEDIAHOST_LIBRARY_ID`,',
+    '`MEDIAHOST_LIBRARY_SECRET`, `MEDIAHOST_TOKEN`, `MEDIAHOST_SPACE_ID` and `MEDIAHOST_CLI_CONFIG` (or the',
+    'flags of the same names, or `~/.config/mediahost/cli.json`); `serve` does not warn about them.',
+    'See [adr/0008-file-cli.md](adr/0008-file-cli.md).',
+    '',
   ].join('\n');
 }

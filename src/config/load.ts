@@ -109,8 +109,11 @@ function checkCorsOrigins(origins: readonly string[]): void {
   }
 }
 
-/** Variables mediahost reads that are not settings. */
-const OTHER_VARIABLES = new Set(['MEDIAHOST_NO_V8_FLAGS']);
+/** Variables mediahost reads that are not settings: the V8 switch and the file commands' connection. */
+const OTHER_VARIABLES = new Set([
+  'MEDIAHOST_NO_V8_FLAGS',
+  ...['URL', 'LIBRARY_ID', 'LIBRARY_SECRET', 'TOKEN', 'SPACE_ID', 'CLI_CONFIG'].map((n) => `MEDIAHOST_${n}`),
+]);
 
 function editDistance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, i) => i);
