@@ -11,9 +11,16 @@ import type { KyselyMetadataStore } from '../src/adapters/metadata/kysely-metada
 import { createContainer } from '../src/app/container.ts';
 import { defaultConfig } from '../src/config/load.ts';
 import type { Config } from '../src/config/schema.ts';
-import { newBlobKey, newObjectId, randomHex, randomString } from '../src/core/ids.ts';
+import {
+  type BucketName,
+  type LibraryId,
+  newBlobKey,
+  newObjectId,
+  randomHex,
+  randomString,
+} from '../src/core/ids.ts';
 import { newInodeId, newObjectKey } from '../src/core/namespace/namespace-service.ts';
-import type { BucketName, LibraryId, Repositories } from '../src/ports/metadata-store.ts';
+import type { Repositories } from '../src/ports/metadata-store.ts';
 import { findPostgresBinaries, startPostgres } from '../test/helpers/postgres.ts';
 import { machineLine } from './lib.ts';
 
