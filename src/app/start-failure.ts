@@ -1,6 +1,7 @@
 // Failures at start that an operator fixes in a setting (the port is taken, the database does not
 // answer, the data dir cannot be written) as one line naming that setting, instead of a stack trace.
 import { resolve, sep } from 'node:path';
+import { SchemaTooNewError } from '../adapters/metadata/migrations.ts';
 import { isConnectionFailure } from '../adapters/metadata/postgres/unavailable-dialect.ts';
 import { type Config, envName, SETTINGS, type SettingName } from '../config/schema.ts';
 
@@ -61,6 +62,12 @@ export function describeStartFailure(err: unknown, config: Config): string | und
     return `${label('host', config.host)}: cannot resolve ${config.host} (${e.code})`;
   if (config.databaseUrl !== '' && (isConnectionFailure(e) || REFUSED_SQLSTATE.has(e.code ?? ''))) {
     return `${label('databaseUrl')}: cannot use the database at ${shownDatabase(config.databaseUrl)}: ${e.message}`;
+  }
+  // Migrated by a newer release (docs/deploy.md, "Upgrading"): no setting of this one can fix it.
+  if (e instanceof SchemaTooNewError) {
+    return config.databaseUrl === ''
+      ? `${label('dataDir', config.dataDir)}: ${e.message}`
+      : `${label('databaseUrl')}: ${shownDatabase(config.databaseUrl)}: ${e.message}`;
   }
   const dataDir = resolve(config.dataDir);
   const path = e.path === undefined ? undefined : resolve(e.path);
