@@ -307,8 +307,14 @@ async function main(): Promise<void> {
     const playlistPath = await hlsOutput(mh, library.libraryId, token, work);
     await mh.stop();
 
-    // The measured processes.
-    mh = await startMediahost(dataDir, library);
+    // The measured processes (--no-v8-flags: mediahost with V8's and glibc's defaults).
+    mh = await startMediahost(
+      dataDir,
+      library,
+      [],
+      [],
+      args.has('no-v8-flags') ? { MEDIAHOST_NO_V8_FLAGS: '1' } : {},
+    );
     stops.push(mh.stop);
     const playlistUrl = mh.url + playlistPath;
     const playlistText = await (await fetch(playlistUrl)).text();
@@ -351,10 +357,19 @@ async function main(): Promise<void> {
     );
     for (let round = 1; round <= ROUNDS; round++) {
       process.stdout.write(`round ${round} (load ${loadAverage()}):\n`);
-      for (const t of readers) {
+      // bare first (each ratio's base), then mediahost's targets in an order that turns each round.
+      const mine = readers.slice(1);
+      const order = [
+        readers[0]!,
+        ...mine.slice((round - 1) % mine.length),
+        ...mine.slice(0, (round - 1) % mine.length),
+      ];
+      for (const t of order) {
         const r = results.get(t.name)!;
         r.whole.push(await whole(t));
+        const afterWhole = rssMiB(t.pid);
         r.ranged.push(await ranged(t, offsets, RANGED));
+        const afterRanged = rssMiB(t.pid);
         r.quiet.push(await ranged(t, offsets.slice(0, QUIET), 1));
         const base = results.get('bare')!;
         const w = r.whole.at(-1)!;
@@ -363,7 +378,7 @@ async function main(): Promise<void> {
         process.stdout.write(
           `  ${t.name.padEnd(9)} whole ${w.mbps.toFixed(0)} MiB/s = ${(w.mbps / base.whole.at(-1)!.mbps).toFixed(2)} of bare, ${cpu(w)}\n` +
             `  ${''.padEnd(9)} ranged ${g.mbps.toFixed(0)} MiB/s = ${(g.mbps / base.ranged.at(-1)!.mbps).toFixed(2)} of bare, TTFB p50 ${ms(percentile(g.ttfb, 50))} p99 ${ms(percentile(g.ttfb, 99))}, ${cpu(g)}\n` +
-            `  ${''.padEnd(9)} quiet TTFB p50 ${ms(percentile(q.ttfb, 50))} p99 ${ms(percentile(q.ttfb, 99))}\n`,
+            `  ${''.padEnd(9)} quiet TTFB p50 ${ms(percentile(q.ttfb, 50))} p99 ${ms(percentile(q.ttfb, 99))}; RSS after whole ${afterWhole.toFixed(0)} MiB, after ranged ${afterRanged.toFixed(0)} MiB\n`,
         );
       }
     }
