@@ -12,6 +12,10 @@ if (file) {
   let waits: number[] = [];
   let holds: number[] = [];
   const since = new WeakMap<ConnectionMutex, number>();
+  // BENCH_LOCK_PROBE_STACKS=1 (a diagnosis, it costs time): where the holds of 2 ms or more began.
+  const stacks = process.env.BENCH_LOCK_PROBE_STACKS === '1';
+  const holder = new WeakMap<ConnectionMutex, Error>();
+  let longHolds = new Map<string, { count: number; ms: number }>();
   const { lock, unlock } = ConnectionMutex.prototype;
   ConnectionMutex.prototype.lock = function (this: ConnectionMutex) {
     const asked = performance.now();
@@ -19,11 +23,33 @@ if (file) {
       const now = performance.now();
       waits.push(now - asked);
       since.set(this, now);
+      if (stacks) holder.set(this, new Error('held'));
     });
   };
   ConnectionMutex.prototype.unlock = function (this: ConnectionMutex) {
     const from = since.get(this);
-    if (from !== undefined) holds.push(performance.now() - from);
+    if (from !== undefined) {
+      const held = performance.now() - from;
+      holds.push(held);
+      const stack = holder.get(this)?.stack;
+      if (stack && held >= 2) {
+        const where = stack
+          .split('\n')
+          .filter((l) => l.includes('/src/') && !l.includes('/adapters/metadata/sqlite/'))
+          .slice(0, 4)
+          .map((l) =>
+            l
+              .trim()
+              .replace(/^at /, '')
+              .replace(/\(?file:\/\/.*\/src\//, '(src/'),
+          )
+          .join(' < ');
+        const seen = longHolds.get(where) ?? { count: 0, ms: 0 };
+        seen.count++;
+        seen.ms += held;
+        longHolds.set(where, seen);
+      }
+    }
     unlock.call(this);
   };
   const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -36,11 +62,13 @@ if (file) {
       holds,
       loopP99: loop.percentile(99) / 1e6,
       loopMax: loop.max / 1e6,
+      longHolds: [...longHolds].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8),
     };
     writeFileSync(`${file}.tmp`, JSON.stringify(report));
     renameSync(`${file}.tmp`, file);
     waits = [];
     holds = [];
+    longHolds = new Map();
     loop.reset();
     started = performance.now();
   });

@@ -6,10 +6,12 @@
 // For each phase: errors, p50/p99/max of each step, the server's RSS sampled every SAMPLE_MS (the
 // curve and the peak), and the metadata connection's contention from the probe: how long requests
 // waited for the single SQLite connection, how long each use held it, and the event loop's delay.
+// Options: --small=1000 --small-kib=16 --multipart=100 --parts=4 --part-kib=1024 --sample-ms=100 --profile --lock-stacks
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { summarise } from './cpu-profile.ts';
 import { cpuSeconds, machineLine } from './lib.ts';
 import {
   agent,
@@ -24,6 +26,7 @@ import {
   sampleRss,
   send,
   startMediahost,
+  threadCpu,
 } from './targets.ts';
 import { smhToken } from './upload-clients.ts';
 
@@ -34,6 +37,8 @@ const MULTIPART = Number(args.get('multipart') ?? 100);
 const PARTS = Number(args.get('parts') ?? 4);
 const PART_BYTES = Number(args.get('part-kib') ?? 1024) * 1024;
 const SAMPLE_MS = Number(args.get('sample-ms') ?? 100);
+/** --profile: the server runs under --cpu-prof and each phase's CPU is broken down per upload. */
+const PROFILE = args.has('profile');
 
 interface Grant {
   url: string;
@@ -48,6 +53,7 @@ interface Probe {
   holds: number[];
   loopP99: number;
   loopMax: number;
+  longHolds: [string, { count: number; ms: number }][];
 }
 
 /** What the probe gathered since the last call. */
@@ -70,8 +76,12 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'mediahost-bench-many-'));
   const probeFile = join(work, 'probe.json');
   const probe = pathToFileURL(join(import.meta.dirname, 'lock-probe.ts')).href;
-  const mh = await startMediahost(work, createLibrary(work), [], ['--import', probe], {
+  const profiles = join(work, 'profiles');
+  const cpuProf = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
+  const windows: { name: string; from: number; to: number; cpu: Map<string, number> }[] = [];
+  const mh = await startMediahost(work, createLibrary(work), [], ['--import', probe, ...cpuProf], {
     BENCH_LOCK_PROBE_FILE: probeFile,
+    ...(args.has('lock-stacks') ? { BENCH_LOCK_PROBE_STACKS: '1' } : {}),
   });
   try {
     const lib = mh.library;
@@ -135,9 +145,18 @@ async function main(): Promise<void> {
       const load = loadAverage();
       const rss = sampleRss(mh.pid, SAMPLE_MS);
       const cpu = cpuSeconds(mh.pid, false);
+      const threads = threadCpu(mh.pid);
+      const from = Number(process.hrtime.bigint() / 1000n);
       const started = performance.now();
       await Promise.all(Array.from({ length: count }, (_, i) => upload(i).catch(() => {})));
       const seconds = (performance.now() - started) / 1000;
+      const perUpload = new Map(
+        [...threadCpu(mh.pid)].map(([k, v]) => {
+          const was = threads.get(k) ?? { user: 0, system: 0 };
+          return [k, (v.user + v.system - was.user - was.system) / count];
+        }),
+      );
+      windows.push({ name, from, to: Number(process.hrtime.bigint() / 1000n), cpu: perUpload });
       const serverCpu = cpuSeconds(mh.pid, false) - cpu;
       const curve = rss.stop();
       const p = await readProbe(mh.pid, probeFile);
@@ -153,6 +172,10 @@ async function main(): Promise<void> {
           `  held ${stats(p.holds)}, busy ${((100 * sum(p.holds)) / 1000 / p.seconds).toFixed(0)}% of the phase\n` +
           `  event loop delay p99 ${f1(p.loopP99)} ms, max ${f1(p.loopMax)} ms\n`,
       );
+      for (const [where, h] of p.longHolds)
+        process.stdout.write(
+          `  held >= 2 ms ${h.count} times, ${h.ms.toFixed(0)} ms in all, from ${where}\n`,
+        );
       if (errors.length)
         process.stdout.write(`  first errors: ${[...new Set(errors)].slice(0, 3).join(' | ')}\n`);
     };
@@ -168,6 +191,11 @@ async function main(): Promise<void> {
       multipartSteps,
       (i) => multipartUpload(i, multipartSteps),
     );
+    await mh.stop();
+    for (const w of windows.filter(() => PROFILE))
+      process.stdout.write(
+        `\n${w.name}, CPU per upload:\n${summarise(profiles, w.from, w.to, w.cpu, 25, 'upload')}`,
+      );
   } finally {
     await mh.stop();
     agent.destroy();
