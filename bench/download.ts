@@ -11,6 +11,8 @@
 // download URLs (playlist, then each segment through its redirect) by 4 players, beside the bare
 // server serving the same segment files. mediahost is restarted after the fixtures so its RSS
 // figures are the downloads' own; the page cache is warmed by one pass over every object first.
+// Options: --size-mib=1024 --readers=4 --ranged=64 --ranges=1024 --quiet-ranges=200 --rounds=3
+// --hls-seconds=60 --plays=8 --server-env=NAME=VALUE
 import { execFileSync } from 'node:child_process';
 import {
   createReadStream,
@@ -307,14 +309,17 @@ async function main(): Promise<void> {
     const playlistPath = await hlsOutput(mh, library.libraryId, token, work);
     await mh.stop();
 
-    // The measured processes (--no-v8-flags: mediahost with V8's and glibc's defaults).
-    mh = await startMediahost(
-      dataDir,
-      library,
-      [],
-      [],
-      args.has('no-v8-flags') ? { MEDIAHOST_NO_V8_FLAGS: '1' } : {},
+    // The measured processes; --server-env=NAME=VALUE (repeatable) goes to mediahost's environment,
+    // e.g. MEDIAHOST_NO_V8_FLAGS=1 (V8's and glibc's defaults) or MALLOC_MMAP_THRESHOLD_=131072.
+    const serverEnv = Object.fromEntries(
+      process.argv
+        .filter((a) => a.startsWith('--server-env='))
+        .map((a) => {
+          const [name, ...value] = a.slice('--server-env='.length).split('=');
+          return [name!, value.join('=')];
+        }),
     );
+    mh = await startMediahost(dataDir, library, [], [], serverEnv);
     stops.push(mh.stop);
     const playlistUrl = mh.url + playlistPath;
     const playlistText = await (await fetch(playlistUrl)).text();
