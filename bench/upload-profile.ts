@@ -3,7 +3,7 @@
 // then TOTAL bytes as the peers benchmark sends them (8 MiB pieces streamed from a file, 4 in flight).
 // Printed: CPU seconds per GiB of each thread (user and system, from /proc), then from the V8
 // profiles of the main thread and the hashing thread the self time per GiB by category and the
-// functions that take the most. Options: --total-mib=512 --paths=smh,sdk --top=25 --keep=DIR
+// functions that take the most. Options: --total-mib=512 --paths=smh,sdk[,sdk-crc32] --top=25 --keep=DIR
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,14 +49,12 @@ async function main(): Promise<void> {
         ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
       );
       const lib = mh.library;
+      const sdk = (checksums: 'WHEN_REQUIRED' | 'WHEN_SUPPORTED') =>
+        sdkUpload(s3Client(mh.url, lib.accessKeyId, lib.secretAccessKey, checksums), lib.bucket, shape);
       const upload =
         path === 'smh'
           ? smhUpload(mh.url, lib, await smhToken(mh.url, lib), shape)
-          : sdkUpload(
-              s3Client(mh.url, lib.accessKeyId, lib.secretAccessKey, 'WHEN_REQUIRED'),
-              lib.bucket,
-              shape,
-            );
+          : sdk(path === 'sdk-crc32' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED');
       await upload(64 * MiB, 'warm-up');
       const before = threadCpu(mh.pid);
       const load = loadAverage();
