@@ -4,18 +4,23 @@
 //  (a) and (b) alternate for a few rounds; then mediahost's peak RSS while a 5 GiB object is
 //  uploaded, and the time of a 1,000-part Complete.
 // Servers run as child processes so the client does not share their event loop.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Digester } from '../src/lib/checksums.ts';
-import { signCosRequest } from '../src/lib/cos-signature.ts';
 import { cpuSeconds } from './lib.ts';
+import {
+  createLibrary,
+  type Library,
+  peakRssMiB,
+  send,
+  startMediahost as serveMediahost,
+  signer,
+  startListening,
+  type Target,
+} from './targets.ts';
 
 const MiB = 1024 * 1024;
-const ROOT = join(import.meta.dirname, '..');
 const PART = 8 * MiB;
 const IN_FLIGHT = 4;
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -27,37 +32,6 @@ const WARM_UP = 256 * MiB;
 
 const percent = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
 
-interface Target {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-function waitForLine(child: ChildProcess, match: (line: string) => string | undefined): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const lines: string[] = [];
-    const timer = setTimeout(() => reject(new Error(`no start line:\n${lines.join('\n')}`)), 30_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      lines.push(line);
-      const found = match(line);
-      if (found) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${lines.join('\n')}`)));
-  });
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-}
-
 const BARE_SERVER = `
 const http = require('node:http'); const fs = require('node:fs'); const { pipeline } = require('node:stream/promises');
 const dir = process.argv[1]; const flush = process.argv[2] === 'fsync'; let n = 0;
@@ -68,90 +42,12 @@ http.createServer(async (req, res) => {
 `;
 
 /** The bare server; with `fsync`, each body is flushed to the disk before its response (as mediahost does). */
-async function startBare(dir: string, fsync = false): Promise<Target> {
-  const args = ['-e', BARE_SERVER, dir, ...(fsync ? ['fsync'] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await waitForLine(child, (l) => (l.startsWith('listening ') ? l.slice(10) : undefined));
-  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: stopper(child) };
+function startBare(dir: string, fsync = false): Promise<Target> {
+  return startListening(['-e', BARE_SERVER, dir, ...(fsync ? ['fsync'] : [])]);
 }
 
-interface Library {
-  bucket: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-}
-
-async function startMediahost(dataDir: string, extra: string[] = []): Promise<Target & { library: Library }> {
-  const cli = join(ROOT, 'bin', 'mediahost.js');
-  const library = JSON.parse(
-    execFileSync(
-      process.execPath,
-      [cli, 'library', 'create', '--name', 'bench', '--data-dir', dataDir, '--json'],
-      { encoding: 'utf8' },
-    ),
-  ) as Library;
-  const child = spawn(
-    process.execPath,
-    [cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...extra],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = await waitForLine(child, (l) =>
-    l.includes('mediahost is listening') ? JSON.parse(l).url : undefined,
-  );
-  return { url, pid: child.pid!, stop: stopper(child), library };
-}
-
-function send(
-  url: string,
-  method: string,
-  path: string,
-  body: Buffer | string | undefined,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text: Buffer.concat(chunks).toString(),
-        }),
-      );
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function signer(url: string, lib: Library) {
-  const host = new URL(url).host;
-  return (
-    method: string,
-    key: string,
-    query: Record<string, string>,
-    headers: Record<string, string> = {},
-  ) => {
-    const now = Math.floor(Date.now() / 1000);
-    const all = { host, ...headers };
-    const authorization = signCosRequest({
-      secretId: lib.accessKeyId,
-      secretKey: lib.secretAccessKey,
-      method,
-      path: `/${lib.bucket}/${key}`,
-      query: Object.entries(query),
-      headers: all,
-      startSeconds: now - 60,
-      endSeconds: now + 3600,
-    });
-    const search = new URLSearchParams(query).toString();
-    return {
-      path: `/${lib.bucket}/${key}${search ? `?${search}` : ''}`,
-      headers: { ...headers, authorization },
-    };
-  };
+function startMediahost(dataDir: string, extra: string[] = []): Promise<Target & { library: Library }> {
+  return serveMediahost(dataDir, createLibrary(dataDir), extra);
 }
 
 interface Pushed {
@@ -217,11 +113,6 @@ async function uploadTo(
     return (await send(target.url, 'PUT', r.path, body, r.headers)).status;
   });
   return { ...pushed, uploadId };
-}
-
-function peakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 async function completeTiming(): Promise<number[]> {
