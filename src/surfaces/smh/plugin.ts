@@ -5,9 +5,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { corsOptions, registerCors } from '../cors.ts';
-import { noteFailure } from '../request-outcome.ts';
+import { sendError } from '../dialect.ts';
+import { registerJsonBody } from '../json-body.ts';
 import type { SmhDeps } from './context.ts';
-import { SMH_REQUEST_ID_HEADERS, smhErrorAnswer } from './errors.ts';
+import { SMH_REQUEST_ID_HEADERS, smhDialect } from './errors.ts';
 import {
   describeSmhOperation,
   methodsOf,
@@ -40,14 +41,8 @@ const EXPOSE = [
   '*',
 ];
 
-function renderError(request: FastifyRequest, reply: FastifyReply, err: unknown): void {
-  const requestId = request.id;
-  const { status, code, message } = smhErrorAnswer(err);
-  noteFailure(request, { status, code, message, err });
-  reply.code(status);
-  if (request.method === 'HEAD') reply.send();
-  else reply.header('content-type', 'application/json; charset=utf-8').send({ code, message, requestId });
-}
+const renderError = (request: FastifyRequest, reply: FastifyReply, err: unknown): void =>
+  sendError(smhDialect, request, reply, err);
 
 export function smhApiPlugin(deps: SmhDeps): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
@@ -55,17 +50,7 @@ export function smhApiPlugin(deps: SmhDeps): (app: FastifyInstance) => Promise<v
       for (const name of SMH_REQUEST_ID_HEADERS) reply.header(name, request.id);
     });
     registerCors(app, corsOptions(deps.config), { expose: EXPOSE, preflightPaths: ['/*'] });
-    // Bodies are JSON when present; SDKs send empty bodies with and without a JSON content type.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
-      const source = String(text).trim();
-      if (source === '') return done(null, undefined);
-      try {
-        done(null, JSON.parse(source));
-      } catch {
-        done(new AppError('InvalidArgument', 'The request body is not valid JSON.'), undefined);
-      }
-    });
+    registerJsonBody(app, () => new AppError('InvalidArgument', 'The request body is not valid JSON.'));
     app.setErrorHandler((err, request, reply) => renderError(request, reply, err));
     const routeNotFound = (request: FastifyRequest) =>
       new AppError('RouteNotFound', `No SMH route for ${request.method} ${request.url.split('?')[0]}.`);

@@ -9,8 +9,9 @@ import type { AccessContext } from '../../core/tokens/access.ts';
 import type { TokenService } from '../../core/tokens/token-service.ts';
 import type { JobRecord } from '../../ports/metadata-store.ts';
 import { applyCors, type CorsOptions, registerCors } from '../cors.ts';
-import { noteFailure } from '../request-outcome.ts';
-import { VOD_REQUEST_ID_HEADERS, vodErrorAnswer } from './errors.ts';
+import { sendError } from '../dialect.ts';
+import { registerJsonBody } from '../json-body.ts';
+import { VOD_REQUEST_ID_HEADERS, vodDialect } from './errors.ts';
 import { routePathOf, VOD_OPERATIONS } from './operations.ts';
 
 export interface VodDeps {
@@ -59,14 +60,9 @@ const TASK_TYPES: Record<string, MediaKind> = { TRANSCODE: 'transcode', THUMBNAI
 /** 404 in VOD's shape, for the HTTP layer's not-found handler (paths under /v1/ and /v1.0/). */
 export function vodNotFound(request: FastifyRequest, reply: FastifyReply, cors: CorsOptions): void {
   applyCors(cors, request, reply, EXPOSE.join(','));
-  const code = 'APIGW.0101';
-  const message = `The API does not exist or has not been published: ${request.method} ${request.url.split('?')[0]}`;
-  noteFailure(request, { status: 404, code, message, err: undefined });
-  for (const name of VOD_REQUEST_ID_HEADERS) reply.header(name, request.id);
-  reply
-    .code(404)
-    .header('content-type', 'application/json; charset=UTF-8')
-    .send({ error_code: code, error_msg: message });
+  const path = request.url.split('?')[0];
+  const message = `The API does not exist or has not been published: ${request.method} ${path}`;
+  sendError(vodDialect, request, reply, new AppError('RouteNotFound', message));
 }
 
 export function vodApiPlugin(deps: VodDeps): (app: FastifyInstance) => Promise<void> {
@@ -84,30 +80,12 @@ export function vodApiPlugin(deps: VodDeps): (app: FastifyInstance) => Promise<v
       for (const name of VOD_REQUEST_ID_HEADERS) reply.header(name, request.id);
     });
     registerCors(app, deps.cors, { expose: EXPOSE, preflightPaths: ['/v1/*', '/v1.0/*'] });
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
-      const source = String(text).trim();
-      if (source === '') return done(null, undefined);
-      try {
-        done(null, JSON.parse(source));
-      } catch {
-        done(
-          new AppError(
-            'InvalidArgument',
-            'The request parameter is illegal, illegal field: body (not JSON).',
-          ),
-          undefined,
-        );
-      }
-    });
-    app.setErrorHandler((err, request, reply: FastifyReply) => {
-      const { status, code, message } = vodErrorAnswer(err);
-      noteFailure(request, { status, code, message, err });
-      reply
-        .code(status)
-        .header('content-type', 'application/json; charset=UTF-8')
-        .send({ error_code: code, error_msg: message });
-    });
+    registerJsonBody(
+      app,
+      () =>
+        new AppError('InvalidArgument', 'The request parameter is illegal, illegal field: body (not JSON).'),
+    );
+    app.setErrorHandler((err, request, reply) => sendError(vodDialect, request, reply, err));
     app.post('/v1/:project/asset/editing/tasks', async (request: Req) => {
       const ctx = await access(request);
       const created = await deps.media.createEdit(ctx, request.body);
