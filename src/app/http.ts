@@ -104,7 +104,6 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
   await app.register(
     smhApiPlugin({
       config,
-      clock: container.clock,
       tokens: container.tokens,
       spaces: container.spaces,
       namespace: container.namespace,

@@ -6,7 +6,8 @@ import {
   UNSUPPORTED_PROCESSING,
   UNSUPPORTED_SUBRESOURCES,
 } from './object/router.ts';
-import { describeSmhOperation, SMH_OPERATIONS } from './smh/operations.ts';
+import { describeSmhOperation } from './smh/operation.ts';
+import { SMH_OPERATIONS } from './smh/operations.ts';
 import { VOD_OPERATIONS } from './vod/operations.ts';
 
 const code = (text: string): string => `\`${text}\``;
