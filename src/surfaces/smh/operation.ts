@@ -6,6 +6,7 @@ import { type StaticDecode, type TObject, type TProperties, Type } from '@sincla
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessContext } from '../../core/tokens/access.ts';
 import { InputSchema } from '../input-schema.ts';
+import type { ParamsOf } from '../path-params.ts';
 import type { SmhDeps } from './context.ts';
 import { COMMON_QUERY } from './params.ts';
 
@@ -60,19 +61,6 @@ export interface SmhImplementedOperation extends SmhSelector {
 }
 
 export type SmhOperation = SmhImplementedOperation | SmhMissingOperation;
-
-type ParamOf<S extends string> = S extends `{${infer N}*}`
-  ? Record<N, string[]>
-  : S extends `{${infer N}:digits}`
-    ? Record<N, string>
-    : S extends `{${infer N}}`
-      ? Record<N, string>
-      : unknown;
-
-/** The params of a path pattern: `file/{lib}/{space}/{path*}` → `{lib, space: string; path: string[]}`. */
-export type ParamsOf<P extends string> = P extends `${infer Head}/${infer Tail}`
-  ? ParamOf<Head> & ParamsOf<Tail>
-  : ParamOf<P>;
 
 type Query<Q extends TProperties> = StaticDecode<TObject<typeof COMMON_QUERY & Q>>;
 type Body<B extends TProperties> = StaticDecode<TObject<B>>;

@@ -2,11 +2,10 @@
 // integers in ranges and conflict strategies, all arriving as query strings; and the JSON body fields
 // several operations share. A parameter the spec names but mediahost does not honour is refused with
 // the reason in UNSUPPORTED_PARAMETERS rather than accepted and ignored.
-import { type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
+import { type TSchema, Type } from '@sinclair/typebox';
+import { refuse } from '../schema-types.ts';
 
-const fail = (): never => {
-  throw new Error('invalid');
-};
+export { intIn, oneOf } from '../schema-types.ts';
 
 /** An action flag: the key's presence is the flag, whatever its value (the JS SDK sends `flag=1`). */
 export const Flag = Type.String({ description: 'action flag: present, with any value or none' });
@@ -17,35 +16,15 @@ export const Bool01 = Type.Transform(Type.String({ expects: '0, 1, true or false
     if (raw === '') return undefined;
     if (raw === '1' || raw.toLowerCase() === 'true') return true;
     if (raw === '0' || raw.toLowerCase() === 'false') return false;
-    return fail();
+    return refuse();
   })
   .Encode((value) => (value ? '1' : '0'));
 
 /** A parameter honoured only in its "off" value: on would ask for something mediahost does not have. */
 export function offOnly(reason: string) {
   return Type.Transform(Type.String({ expects: `0 or false (${reason})` }))
-    .Decode((raw): false => (raw === '' || raw === '0' || raw.toLowerCase() === 'false' ? false : fail()))
+    .Decode((raw): false => (raw === '' || raw === '0' || raw.toLowerCase() === 'false' ? false : refuse()))
     .Encode(() => '0');
-}
-
-/** An integer in [min, max] (JavaScript's Number() reading, as before the schemas); empty is absent. */
-export function intIn(min: number, max: number) {
-  return Type.Transform(Type.String({ expects: `an integer from ${min} to ${max}` }))
-    .Decode((raw): number | undefined => {
-      if (raw === '') return undefined;
-      const n = Number(raw);
-      return Number.isInteger(n) && n >= min && n <= max ? n : fail();
-    })
-    .Encode((n) => String(n));
-}
-
-/** One of `values` exactly. */
-export function oneOf<const T extends string>(values: readonly T[], expects?: string): TUnion<[TLiteral<T>]> {
-  // Typed as one literal of the whole union: typebox's decoded types need a tuple, not an array.
-  return Type.Union(
-    values.map((v) => Type.Literal(v)),
-    { expects: expects ?? `one of ${values.join(', ')}` },
-  ) as unknown as TUnion<[TLiteral<T>]>;
 }
 
 /** conflict_resolution_strategy (spec smh §3.3); empty is absent, a bad value its own error code. */
@@ -55,7 +34,7 @@ export function strategy<const T extends string>(allowed: readonly T[]) {
   )
     .Decode((raw): T | undefined => {
       if (raw === '') return undefined;
-      return (allowed as readonly string[]).includes(raw) ? (raw as T) : fail();
+      return (allowed as readonly string[]).includes(raw) ? (raw as T) : refuse();
     })
     .Encode((value) => value ?? '');
 }
@@ -96,7 +75,7 @@ export const PathText = Type.String({ expects: 'a path string' });
 export const ByteCount = Type.Transform(Type.Unknown({ expects: 'a byte count' }))
   .Decode((value): number => {
     const n = Number(value);
-    return Number.isSafeInteger(n) && n >= 0 ? n : fail();
+    return Number.isSafeInteger(n) && n >= 0 ? n : refuse();
   })
   .Encode((n) => String(n));
 

@@ -3,20 +3,17 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../../core/errors.ts';
 import type { QuotaPatch } from '../../../core/spaces/space-service.ts';
+import { refuse } from '../../schema-types.ts';
 import { smhOperation } from '../operation.ts';
 
 /** Space ids a batch usage call may list at once. */
 const MAX_USAGE_SPACES = 1000;
 
-const fail = (): never => {
-  throw new Error('invalid');
-};
-
 /** Sizes are strings of decimal bytes; numbers are accepted too (spec smh §1.4). */
 const Bytes = Type.Transform(Type.Unknown({ expects: 'a non-negative number of bytes (string or number)' }))
   .Decode((value): number => {
     const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-    return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : fail();
+    return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : refuse();
   })
   .Encode((n) => String(n));
 
