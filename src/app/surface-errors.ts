@@ -19,6 +19,7 @@ const DIALECTS: Record<Surface, Dialect> = {
   smh: smhDialect,
   vod: vodDialect,
   health: smhDialect,
+  openapi: smhDialect,
 };
 
 /** The answer `surface` gives to `err`. */

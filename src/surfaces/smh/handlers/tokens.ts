@@ -29,8 +29,7 @@ export const createAccessToken = tokenOperation({
   path: 'token',
   query: TOKEN_QUERY,
   body: SHARE_FIELDS,
-  summary:
-    'with `library_id`, `library_secret`; `space_id`, `user_id`, `client_id`, `session_id`, `period`, `grant`',
+  summary: 'with `library_id` and `library_secret`; `period` clamped to [300, 315360000] s (ADR 0002 §2)',
   handle: async ({ deps, query }) =>
     deps.tokens.create({
       libraryId: query.library_id,
