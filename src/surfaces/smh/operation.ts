@@ -93,9 +93,9 @@ function implemented(
   };
 }
 
-/** An operation on a library's resources: the dispatcher authenticates the caller first. */
+/** An operation on a library's resources (its path names `{lib}`): the caller is authenticated first. */
 export function smhOperation<
-  const Path extends string,
+  const Path extends `${string}{lib}${string}`,
   Q extends TProperties = Record<never, never>,
   B extends TProperties = Record<never, never>,
 >(
