@@ -7,6 +7,7 @@ import { diskHealth } from '../core/free-space.ts';
 import { newRequestId } from '../core/ids.ts';
 import { corsOptions } from '../surfaces/cors.ts';
 import { OBJECT_ROUTE, objectApiPlugin, rejectUnroutedMethod } from '../surfaces/object/plugin.ts';
+import { renderOpenApi } from '../surfaces/openapi.ts';
 import { smhApiPlugin } from '../surfaces/smh/plugin.ts';
 import { vodApiPlugin, vodNotFound } from '../surfaces/vod/plugin.ts';
 import { bodyTimeoutHook } from './body-timeout.ts';
@@ -82,6 +83,13 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
     };
   });
 
+  // The operation tables as OpenAPI 3.1, rendered once: they do not change while the server runs.
+  const openApi = JSON.stringify(renderOpenApi({ version: mediahostVersion() }));
+  app.get('/openapi.json', async (_request, reply) => {
+    reply.header('content-type', 'application/json; charset=utf-8');
+    return openApi;
+  });
+
   app.setNotFoundHandler((request, reply) => {
     if (request.url === OBJECT_ROUTE) {
       rejectUnroutedMethod(request, reply);
@@ -104,7 +112,6 @@ export async function buildHttpApp(container: Container): Promise<FastifyInstanc
   await app.register(
     smhApiPlugin({
       config,
-      clock: container.clock,
       tokens: container.tokens,
       spaces: container.spaces,
       namespace: container.namespace,

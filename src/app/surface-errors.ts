@@ -6,62 +6,25 @@ import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { AppError } from '../core/errors.ts';
+import { type Dialect, type RenderedError, sendError } from '../surfaces/dialect.ts';
 import { asAppError } from '../surfaces/framework-error.ts';
-import { OBJECT_REQUEST_ID_HEADERS, objectErrorAnswer } from '../surfaces/object/errors.ts';
-import { renderXml } from '../surfaces/object/xml.ts';
-import { noteFailure } from '../surfaces/request-outcome.ts';
-import { SMH_REQUEST_ID_HEADERS, smhErrorAnswer } from '../surfaces/smh/errors.ts';
-import { VOD_REQUEST_ID_HEADERS, vodErrorAnswer } from '../surfaces/vod/errors.ts';
+import { objectDialect } from '../surfaces/object/errors.ts';
+import { smhDialect } from '../surfaces/smh/errors.ts';
+import { vodDialect } from '../surfaces/vod/errors.ts';
 import { type Surface, surfaceOf } from './surface-of.ts';
 
-export interface ErrorResponse {
-  status: number;
-  code: string;
-  message: string;
-  headers: Record<string, string>;
-  body: string;
-}
+/** The dialect each surface answers in; the health check and the OpenAPI document answer like SMH (JSON). */
+const DIALECTS: Record<Surface, Dialect> = {
+  object: objectDialect,
+  smh: smhDialect,
+  vod: vodDialect,
+  health: smhDialect,
+  openapi: smhDialect,
+};
 
-function withIds(names: readonly string[], requestId: string): Record<string, string> {
-  return Object.fromEntries(names.map((name) => [name, requestId]));
-}
-
-/** The answer `surface` gives to `err`; the health check answers like the SMH API (JSON). */
-export function surfaceErrorResponse(surface: Surface, err: AppError, requestId: string): ErrorResponse {
-  if (surface === 'object') {
-    const { status, code, message } = objectErrorAnswer(err);
-    return {
-      status,
-      code,
-      message,
-      headers: { 'content-type': 'application/xml', ...withIds(OBJECT_REQUEST_ID_HEADERS, requestId) },
-      body: renderXml('Error', { Code: code, Message: message, RequestId: requestId, TraceId: requestId }),
-    };
-  }
-  if (surface === 'vod') {
-    const { status, code, message } = vodErrorAnswer(err);
-    return {
-      status,
-      code,
-      message,
-      headers: {
-        'content-type': 'application/json; charset=UTF-8',
-        ...withIds(VOD_REQUEST_ID_HEADERS, requestId),
-      },
-      body: JSON.stringify({ error_code: code, error_msg: message }),
-    };
-  }
-  const { status, code, message } = smhErrorAnswer(err);
-  return {
-    status,
-    code,
-    message,
-    headers: {
-      'content-type': 'application/json; charset=utf-8',
-      ...withIds(SMH_REQUEST_ID_HEADERS, requestId),
-    },
-    body: JSON.stringify({ code, message, requestId }),
-  };
+/** The answer `surface` gives to `err`. */
+export function surfaceErrorResponse(surface: Surface, err: AppError, requestId: string): RenderedError {
+  return DIALECTS[surface].render(err, { requestId });
 }
 
 /** Answers through fastify (router errors, unrouted paths), noting the failure for the request log. */
@@ -72,9 +35,7 @@ export function sendSurfaceError(
   err: AppError,
   cause: unknown = err,
 ): void {
-  const answer = surfaceErrorResponse(surface, err, request.id);
-  noteFailure(request, { status: answer.status, code: answer.code, message: answer.message, err: cause });
-  reply.code(answer.status).headers(answer.headers).send(answer.body);
+  sendError(DIALECTS[surface], request, reply, err, cause);
 }
 
 /**

@@ -2,11 +2,15 @@
 // routes (parser errors, bad URLs, unknown paths) are still answered in their surface's dialect.
 import { hostnameOf, virtualHostBucket } from '../surfaces/object/target.ts';
 
-export type Surface = 'object' | 'smh' | 'vod' | 'health';
+export type Surface = 'object' | 'smh' | 'vod' | 'health' | 'openapi';
 
-/** SMH under /api, VOD under /v1, /v1.0 and /v2; `/healthz` is the health check only as a whole path. */
+/**
+ * SMH under /api, VOD under /v1, /v1.0 and /v2; `/healthz` and `/openapi.json` are the server's only as
+ * whole paths. No bucket can be named either: bucket names end in `-<APPID>` and hold no dot.
+ */
 const PATH_SURFACES: readonly [RegExp, Surface][] = [
   [/^\/healthz$/, 'health'],
+  [/^\/openapi\.json$/, 'openapi'],
   [/^\/api(\/|$)/, 'smh'],
   [/^\/v(1|1\.0|2)(\/|$)/, 'vod'],
 ];

@@ -1,15 +1,31 @@
 // Renders docs/api-coverage.md from the three operation tables, so the page cannot claim an operation
 // the server does not route or miss one it refuses (a test compares the file; `npm run docs` rewrites it).
+
+import type { TObject } from '@sinclair/typebox';
+import type { InputSchema } from './input-schema.ts';
 import {
   OBJECT_OPERATIONS,
   type ObjectOperation,
   UNSUPPORTED_PROCESSING,
   UNSUPPORTED_SUBRESOURCES,
 } from './object/router.ts';
-import { describeSmhOperation, SMH_OPERATIONS } from './smh/operations.ts';
+import { describeSmhOperation } from './smh/operation.ts';
+import { SMH_OPERATIONS } from './smh/operations.ts';
+import { COMMON_QUERY } from './smh/params.ts';
 import { VOD_OPERATIONS } from './vod/operations.ts';
 
 const code = (text: string): string => `\`${text}\``;
+
+/** The query parameters and body fields a row's schemas list (the callers' common ones and its flag aside). */
+function inputsOf(row: { query: InputSchema; body: InputSchema; flag?: string }): string {
+  const names = (schema: InputSchema) => Object.keys((schema.schema as TObject).properties);
+  const query = names(row.query).filter((n) => !Object.hasOwn(COMMON_QUERY, n) && n !== row.flag);
+  const body = names(row.body);
+  return [
+    ...(query.length > 0 ? [`query ${query.map(code).join(', ')}`] : []),
+    ...(body.length > 0 ? [`body ${body.map(code).join(', ')}`] : []),
+  ].join('; ');
+}
 
 function objectRequest(row: ObjectOperation): string {
   const method = row.method === 'ANY' ? 'any method' : row.method;
@@ -72,15 +88,20 @@ function smhSection(): string[] {
     '',
     'Errors are JSON `{code, message, requestId}`; every response carries `x-smh-request-id` (and',
     '`x-request-id`) with the same id. Decisions are in [adr/0002-smh-decisions.md](adr/0002-smh-decisions.md).',
-    'Operations are picked by `src/surfaces/smh/operations.ts` before any route runs; the first matching',
-    'row wins, so a flag or body field selects its operation whatever else the request carries.',
+    'Operations are picked by `src/surfaces/smh/operations.ts`, which is the router; the first matching row',
+    'wins, so a flag or body field selects its operation whatever else the request carries. Each operation',
+    'takes the query parameters and body fields listed below, plus `access_token`, `library_secret` and',
+    '`user_id`; anything else is `400 ParamInvalid` naming it, so a parameter mediahost does not honour',
+    'is never ignored (ADR 0002 §35).',
     'Paths may arrive percent-encoded as a whole, as the JS SDK sends them (`a%2Fb%2Fc.txt`, root `%2F`): they',
     'are decoded, then split on `/` with empty segments dropped (ADR 0002 §27). CORS: `OPTIONS` preflights are',
     'answered and every response carries the CORS headers, origins from `--cors-origins` (ADR 0002 §30).',
     '',
-    '| operation | request | notes |',
-    '|---|---|---|',
-    ...implemented.map((r) => `| ${r.name} | ${code(describeSmhOperation(r))} | ${r.summary ?? ''} |`),
+    '| operation | request | takes | notes |',
+    '|---|---|---|---|',
+    ...implemented.map(
+      (r) => `| ${r.name} | ${code(describeSmhOperation(r))} | ${inputsOf(r)} | ${r.summary ?? ''} |`,
+    ),
     '',
     'For `?upload`, `?renew` and `?confirm` the last path part is the confirm key. The per-part variant',
     '(`partNumberRange` in the body of begin/renew or `part_number_range` in the query of begin/renew/status)',
@@ -105,15 +126,17 @@ function vodSection(): string[] {
     '',
     "`project_id` is a library id, `asset_id` a file's SMH inode, and `X-Auth-Token` an SMH access token.",
     'Decisions and extensions are in [adr/0003-media-task-decisions.md](adr/0003-media-task-decisions.md).',
-    'Operations are listed in `src/surfaces/vod/operations.ts`. CORS preflights are answered and every',
+    'Operations are listed in `src/surfaces/vod/operations.ts`, one route each; an operation takes the',
+    'query parameters and top-level body fields listed below and refuses any other with `400 VOD.10053`',
+    "naming it (the body's nested fields are checked by the media service). CORS preflights are answered and every",
     'response carries the CORS headers (ADR 0003 §15). HLS outputs (an edit with `format: HLS`, the',
     '`hls-720p` template) are a directory holding the playlist and its segments; play one through the SMH',
     'download URL of its playlist (ADR 0003 §6, §16).',
     '',
-    '| operation | request | notes |',
-    '|---|---|---|',
+    '| operation | request | takes | notes |',
+    '|---|---|---|---|',
     ...VOD_OPERATIONS.filter((r) => r.implemented).map(
-      (r) => `| ${r.name} | ${row(r)} | ${r.summary ?? ''} |`,
+      (r) => `| ${r.name} | ${row(r)} | ${inputsOf(r)} | ${r.summary ?? ''} |`,
     ),
     '',
     'Not implemented, answering `501 {"error_code": "NOT_IMPLEMENTED"}` with a message naming the operation:',
@@ -135,7 +158,8 @@ export function renderApiCoverageDoc(): string {
     '',
     'Each API has one table of operations. Every operation of the specs (`../shared/spec/`) that mediahost',
     'does not implement answers that API\'s "not implemented" error, never a success or a redirect;',
-    '`test/acceptance/spec-operations.test.ts` walks the specs to keep it so.',
+    '`test/acceptance/spec-operations.test.ts` walks the specs to keep it so. The same tables render the',
+    'OpenAPI 3.1 document the server serves at `GET /openapi.json` (`src/surfaces/openapi.ts`).',
     '',
     ...objectSection(),
     '',

@@ -1,7 +1,9 @@
 // The object API's rendering of AppError codes: HTTP status and wire code for each (spec cos-api §6.2).
 // The table is exhaustive over ErrorCode, so a new code cannot ship without deciding its XML form.
 import type { ErrorCode } from '../../core/errors.ts';
+import { type Dialect, requestIdHeaders } from '../dialect.ts';
 import { asAppError } from '../framework-error.ts';
+import { renderXml } from './xml.ts';
 
 /** Headers carrying the request id on every object API response (spec cos-api §6.3). */
 export const OBJECT_REQUEST_ID_HEADERS = ['x-cos-request-id', 'x-amz-request-id'] as const;
@@ -145,3 +147,28 @@ export function objectErrorAnswer(err: unknown): ObjectErrorAnswer {
     details: appError.details,
   };
 }
+
+export const objectDialect: Dialect = {
+  requestIdHeaders: OBJECT_REQUEST_ID_HEADERS,
+  answer: objectErrorAnswer,
+  render(err, { requestId, resource }) {
+    const { status, code, message, details } = objectErrorAnswer(err);
+    // ObjectSize goes to Content-Range (InvalidRange), not into the document.
+    const extra: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(details)) if (v !== undefined && k !== 'ObjectSize') extra[k] = v;
+    return {
+      status,
+      code,
+      message,
+      headers: { 'content-type': 'application/xml', ...requestIdHeaders(this, requestId) },
+      body: renderXml('Error', {
+        Code: code,
+        Message: message,
+        Resource: resource,
+        RequestId: requestId,
+        TraceId: requestId,
+        ...extra,
+      }),
+    };
+  },
+};

@@ -23,10 +23,9 @@ import { putObject } from './commands/put-object.ts';
 import { uploadPart, uploadPartCopy } from './commands/upload-part.ts';
 import type { ObjectContext, ObjectSurfaceDeps } from './context.ts';
 import { applyCors, type CorsOptions, preflight } from './cors.ts';
-import { OBJECT_REQUEST_ID_HEADERS, objectErrorAnswer } from './errors.ts';
+import { OBJECT_REQUEST_ID_HEADERS, objectDialect, objectErrorAnswer } from './errors.ts';
 import { type Operation, resolveOperation } from './router.ts';
 import { type ObjectTarget, resolveTarget } from './target.ts';
-import { renderXml } from './xml.ts';
 
 /** How long a connection closed after an error may keep sending the body we do not read. */
 export const LINGER_MS = 2000;
@@ -76,10 +75,13 @@ function renderError(
     reply.raw.destroy(err instanceof Error ? err : undefined);
     return;
   }
-  const { status, code, message, details } = objectErrorAnswer(err);
+  const resource = target ? `${target.host}${target.path}` : undefined;
+  const rendered = objectDialect.render(err, { requestId, resource });
+  const { status, code, message } = rendered;
   noteFailure(request, { status, code, message, err });
-  if (err instanceof AppError && err.code === 'InvalidRange' && details.ObjectSize !== undefined) {
-    reply.header('content-range', `bytes */${details.ObjectSize}`);
+  const objectSize = err instanceof AppError ? err.details.ObjectSize : undefined;
+  if (err instanceof AppError && err.code === 'InvalidRange' && objectSize !== undefined) {
+    reply.header('content-range', `bytes */${objectSize}`);
   }
   // A request whose body we did not read: close the connection rather than read it to the end. The
   // rest of the body is discarded while the answer goes out (closing at once could reset the
@@ -92,7 +94,6 @@ function renderError(
     const socket = reply.raw.socket;
     reply.raw.once('finish', () => setTimeout(() => socket?.destroy(), LINGER_MS).unref());
   }
-  const resource = target ? `${target.host}${target.path}` : undefined;
   reply.code(status).header('x-cos-trace-id', requestId);
   reply.removeHeader('etag');
   reply.removeHeader('content-length');
@@ -100,18 +101,7 @@ function renderError(
     reply.send();
     return;
   }
-  const extra: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(details)) if (v !== undefined && k !== 'ObjectSize') extra[k] = v;
-  reply.header('content-type', 'application/xml').send(
-    renderXml('Error', {
-      Code: code,
-      Message: message,
-      Resource: resource,
-      RequestId: requestId,
-      TraceId: requestId,
-      ...extra,
-    }),
-  );
+  reply.headers(rendered.headers).send(rendered.body);
 }
 
 function setObjectHeaders(reply: FastifyReply, requestId: string): void {

@@ -1,6 +1,7 @@
 // The SMH API's rendering of AppError codes (spec smh §4): JSON `{code, message, requestId}` with the
 // status of each code. Exhaustive over ErrorCode, so a new code needs a decision here.
 import type { ErrorCode } from '../../core/errors.ts';
+import { type Dialect, requestIdHeaders } from '../dialect.ts';
 import { asAppError } from '../framework-error.ts';
 
 /** Headers carrying the request id on every SMH response (SDKs read either). */
@@ -124,3 +125,18 @@ export function smhErrorAnswer(err: unknown): { status: number; code: string; me
   const form = SMH_ERRORS[appError.code];
   return { status: form.status, code: form.code ?? appError.code, message: form.message ?? appError.message };
 }
+
+export const smhDialect: Dialect = {
+  requestIdHeaders: SMH_REQUEST_ID_HEADERS,
+  answer: smhErrorAnswer,
+  render(err, { requestId }) {
+    const { status, code, message } = smhErrorAnswer(err);
+    return {
+      status,
+      code,
+      message,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...requestIdHeaders(this, requestId) },
+      body: JSON.stringify({ code, message, requestId }),
+    };
+  },
+};

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  describeSmhOperation,
-  methodsOf,
-  resolveSmhOperation,
-  routePathOf,
-  SMH_OPERATIONS,
-} from './operations.ts';
+import { describeSmhOperation, methodsOf, smhPathTemplate } from './operation.ts';
+import { SMH_OPERATIONS } from './operations.ts';
+import { paramsOf, resolveSmhOperation, segmentsOf } from './resolve.ts';
 
 const resolve = (method: string, path: string, query: Record<string, string> = {}, body?: unknown) =>
   resolveSmhOperation({ method, path, query, body })?.name;
@@ -65,12 +61,41 @@ describe('SMH operation table', () => {
     assert.equal(resolve('GET', '/token/l/t'), undefined);
   });
 
-  it('describes rows and their routes in the spellings of the docs and of fastify', () => {
+  it('describes rows in the spelling of the docs', () => {
     const symlink = SMH_OPERATIONS.find((o) => o.name === 'CreateSymlink')!;
     assert.equal(describeSmhOperation(symlink), 'PUT /api/v1/file/{lib}/{space}/{path} with body {linkTo}');
     const byId = SMH_OPERATIONS.find((o) => o.name === 'GetQuotaById')!;
     assert.equal(describeSmhOperation(byId), 'GET /api/v1/quota/{lib}/{quota}');
-    assert.equal(routePathOf(byId), '/quota/:lib/:quota');
-    assert.equal(routePathOf(symlink), '/file/:lib/:space/*');
+    assert.equal(smhPathTemplate(symlink), '/api/v1/file/{lib}/{space}/{path}');
+  });
+});
+
+describe('SMH path params', () => {
+  const row = (name: string) => SMH_OPERATIONS.find((o) => o.name === name)!;
+
+  it('decodes one-segment params and splits the rest on encoded slashes too', () => {
+    assert.deepEqual(paramsOf(row('DownloadFile'), segmentsOf('/file/l%69b/-/a%2Fb/c%20d.txt/')), {
+      lib: 'lib',
+      space: '-',
+      path: ['a', 'b', 'c d.txt'],
+    });
+    assert.deepEqual(paramsOf(row('ListDirectory'), segmentsOf('/directory/lib/-/%2F')), {
+      lib: 'lib',
+      space: '-',
+      path: [],
+    });
+    assert.deepEqual(paramsOf(row('GetSpacesUsage'), segmentsOf('/usage/lib/s1%2Cs2')), {
+      lib: 'lib',
+      spaceIds: 's1,s2',
+    });
+  });
+
+  it('refuses a param longer than the router allows, and bad percent-encoding', () => {
+    assert.throws(() => paramsOf(row('RenewAccessToken'), segmentsOf(`/token/lib/${'t'.repeat(101)}`)), {
+      code: 'InvalidURI',
+    });
+    assert.throws(() => paramsOf(row('DownloadFile'), segmentsOf('/file/lib/-/%E0%A4%A')), {
+      code: 'InvalidArgument',
+    });
   });
 });

@@ -1,6 +1,7 @@
 // The VOD API's rendering of AppError codes (spec vod-tasks §3): `{error_code, error_msg}` with
 // Huawei's codes. Exhaustive over ErrorCode.
 import type { ErrorCode } from '../../core/errors.ts';
+import { type Dialect, requestIdHeaders } from '../dialect.ts';
 import { asAppError } from '../framework-error.ts';
 
 /** The header carrying the request id on every VOD response. */
@@ -124,3 +125,18 @@ export function vodErrorAnswer(err: unknown): { status: number; code: string; me
   const form = VOD_ERRORS[appError.code];
   return { status: form.status, code: form.code, message: form.message ?? appError.message };
 }
+
+export const vodDialect: Dialect = {
+  requestIdHeaders: VOD_REQUEST_ID_HEADERS,
+  answer: vodErrorAnswer,
+  render(err, { requestId }) {
+    const { status, code, message } = vodErrorAnswer(err);
+    return {
+      status,
+      code,
+      message,
+      headers: { 'content-type': 'application/json; charset=UTF-8', ...requestIdHeaders(this, requestId) },
+      body: JSON.stringify({ error_code: code, error_msg: message }),
+    };
+  },
+};
